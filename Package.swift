@@ -1,0 +1,62 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+// Layers, top to bottom (see README "Layout"): ublkd -> Engine -> UblkABI / URing -> C shims.
+// Each C shim is a system-library module: a header that adds only what Swift cannot import from the system library.
+let package = Package(
+    name: "ublkd",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "ublkd", targets: ["ublkd"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        // The kernel's ublk UAPI header (vendored) plus accessors for its function-like macros.
+        .systemLibrary(name: "CUblk", path: "Sources/CUblk"),
+        // Linux system interfaces that Swift's Glibc module leaves out (O_DIRECT, prctl, eventfd, fallocate modes).
+        .systemLibrary(name: "CLinux", path: "Sources/CLinux"),
+        // liburing from Debian's liburing-dev; the shim reaches the SQE fields Swift imports badly.
+        .systemLibrary(
+            name: "CURing", path: "Sources/CURing", pkgConfig: "liburing",
+            providers: [.apt(["liburing-dev"])]),
+        .target(
+            name: "UblkABI",
+            dependencies: ["CUblk"]),
+        .target(
+            name: "URing",
+            dependencies: ["CURing", .product(name: "SystemPackage", package: "swift-system")]),
+        .target(
+            name: "Engine",
+            dependencies: [
+                "UblkABI", "URing", "CLinux",
+                .product(name: "SystemPackage", package: "swift-system"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        .executableTarget(
+            name: "ublkd",
+            dependencies: [
+                "Engine", "UblkABI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        .target(
+            name: "TestSupport",
+            dependencies: ["Engine", .product(name: "SystemPackage", package: "swift-system")],
+            path: "Tests/TestSupport"),
+        .testTarget(name: "UblkABITests", dependencies: ["UblkABI", "CUblk"]),
+        .testTarget(
+            name: "URingTests",
+            dependencies: ["URing", "CLinux", "TestSupport", .product(name: "SystemPackage", package: "swift-system")]),
+        .testTarget(
+            name: "EngineTests",
+            dependencies: [
+                "Engine", "UblkABI", "URing", "TestSupport",
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]),
+    ],
+    swiftLanguageModes: [.v6]
+)

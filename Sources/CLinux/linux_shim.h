@@ -1,0 +1,29 @@
+// Linux interfaces that Swift's Glibc module leaves out, and nothing more.
+#ifndef CLINUX_SHIM_H
+#define CLINUX_SHIM_H
+
+#include <fcntl.h>
+#include <stddef.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+// Reason: not part of Swift's Glibc module at all.
+#include <sys/eventfd.h>
+#include <sys/prctl.h>
+#include <sys/sysmacros.h>
+// Reason: FALLOC_FL_* and PR_* come from the kernel's UAPI headers, which Glibc's module does not include.
+#include <linux/falloc.h>
+#include <linux/prctl.h>
+
+// Reason: glibc defines O_DIRECT only under _GNU_SOURCE, which Swift's Glibc module is not built with.
+static inline int clinux_o_direct(void) { return __O_DIRECT; }
+
+// Reason: sched_setaffinity is declared only under _GNU_SOURCE; the raw system call takes the same mask.
+static inline int clinux_set_thread_affinity(const void *mask, size_t mask_bytes)
+{
+    return (int)syscall(SYS_sched_setaffinity, 0, mask_bytes, mask);
+}
+
+// Reason: prctl is variadic, which Swift cannot call.
+static inline int clinux_prctl(int option, unsigned long argument) { return prctl(option, argument, 0, 0, 0); }
+
+#endif

@@ -1,0 +1,39 @@
+// What Swift cannot reach in liburing (Debian's liburing-dev 2.3), and nothing more.
+#ifndef CURING_SHIM_H
+#define CURING_SHIM_H
+
+// Reason: without these first, <liburing.h> and glibc disagree about fd_set and sigset_t in Swift's importer.
+#include <sys/types.h>
+#include <sys/select.h>
+#include <signal.h>
+#include <string.h>
+// Reason: swift-system's CSystem imports the kernel's <linux/io_uring.h>; liburing carries its own copy under the
+// same include guard that differs in one field's type, and Swift refuses two definitions of io_uring_sqe. Taking
+// the kernel's first makes liburing use it (same layout).
+#include <linux/io_uring.h>
+#include <liburing.h>
+
+// Reason: liburing 2.3 has no io_uring_prep_uring_cmd; cmd_op lives in an anonymous union and the 80-byte command
+// area (`cmd`, byte 48 of an SQE128 entry) imports as an empty tuple. `sqe_bytes` is 64 or 128: the SQE is not
+// zeroed by io_uring_get_sqe, and a URING_CMD payload must not carry stale bytes.
+static inline void curing_prep_uring_cmd(struct io_uring_sqe *sqe, int fd, __u32 cmd_op, const void *payload,
+                                         unsigned payload_len, unsigned sqe_bytes)
+{
+    memset(sqe, 0, sqe_bytes);
+    sqe->opcode = IORING_OP_URING_CMD;
+    sqe->fd = fd;
+    sqe->cmd_op = cmd_op;
+    if (payload_len)
+        memcpy((char *)sqe + 48, payload, payload_len);
+}
+
+// Reason: rw_flags, buf_index and addr share anonymous (one of them packed) unions that Swift imports unreliably.
+static inline void curing_sqe_set_rw_flags(struct io_uring_sqe *sqe, int rw_flags) { sqe->rw_flags = rw_flags; }
+static inline void curing_sqe_set_buf_index(struct io_uring_sqe *sqe, __u16 index) { sqe->buf_index = index; }
+static inline void curing_sqe_set_addr(struct io_uring_sqe *sqe, __u64 addr) { sqe->addr = addr; }
+
+// Reason: IOSQE_* are macros built from an anonymous enum, which Swift does not import as flags.
+static inline __u8 curing_iosqe_fixed_file(void) { return IOSQE_FIXED_FILE; }
+static inline __u8 curing_iosqe_io_link(void) { return IOSQE_IO_LINK; }
+
+#endif

@@ -1,0 +1,97 @@
+import Glibc
+import Logging
+import SystemPackage
+import Synchronization
+import UblkABI
+
+/// A device this process serves: its kernel identity, its queue threads, and its target.
+public final class Device: Sendable {
+    public let id: UInt32
+    public let spec: DeviceSpec
+    /// The device info as the driver granted it at ADD_DEV (queue count and flags may differ from the request).
+    public let info: DeviceInfo
+    /// How the target does I/O (e.g. "direct", "buffered").
+    public let ioDescription: String
+    /// `copy` (data passes through the queues' buffers) for now.
+    public let ioMode: IOMode
+    public let startedAt: ContinuousClock.Instant
+
+    let control: ControlDevice
+    let queues: [any QueueControl]
+    let target: any Target
+    let charDevice: Int32
+    let logger: Logger
+    private let released = Mutex(false)
+
+    init(id: UInt32, spec: DeviceSpec, info: DeviceInfo, control: ControlDevice, queues: [any QueueControl],
+         target: any Target, charDevice: Int32, logger: Logger) {
+        self.id = id
+        self.spec = spec
+        self.info = info
+        self.control = control
+        self.queues = queues
+        self.target = target
+        self.charDevice = charDevice
+        self.logger = logger
+        self.ioDescription = target.ioDescription
+        self.ioMode = .copy
+        self.startedAt = .now
+    }
+
+    public var blockDevicePath: String { "/dev/ublkb\(id)" }
+    public var charDevicePath: String { CharacterDevice.path(deviceID: id) }
+
+    /// Per-queue counters, read from the queues' atomics without disturbing them.
+    public func queueStatistics() -> [QueueStatistics] { queues.map { $0.counters.snapshot() } }
+
+    public func statistics() -> QueueStatistics { queueStatistics().reduce(QueueStatistics(), +) }
+
+    /// Removes the disk: the driver aborts every queued command, the queue threads exit, and this process lets go
+    /// of the char device. The device id stays allocated in the driver until `delete()`.
+    public func stop() throws(EngineError) {
+        var stopError: EngineError?
+        do {
+            try control.stopDevice(id)
+        } catch {
+            // Without a successful STOP the threads would wait forever; make them leave instead.
+            stopError = error
+            queues.forEach { $0.requestExit() }
+        }
+        releaseResources()
+        if let stopError { throw stopError }
+        logger.info("device stopped")
+    }
+
+    /// Forgets the device in the driver. Call after `stop()` (or on a device this process no longer serves).
+    public func delete() throws(EngineError) {
+        releaseResources()
+        try control.deleteDevice(id)
+        logger.info("device deleted")
+    }
+
+    /// Leaves the device to the driver without stopping it: the queue threads exit, and a device created with user
+    /// recovery is quiesced with its I/O held until a new server recovers it.
+    public func abandon() {
+        queues.forEach { $0.requestExit() }
+        releaseResources()
+    }
+
+    /// Joins the queue threads and closes what the device holds, once.
+    private func releaseResources() {
+        let first = released.withLock { done in
+            defer { done = true }
+            return !done
+        }
+        guard first else { return }
+        queues.forEach { $0.join() }
+        close(charDevice)
+        target.close()
+    }
+}
+
+public enum IOMode: String, Sendable {
+    /// Data passes through per-tag buffers of the daemon.
+    case copy
+    /// The kernel lends the request's pages to the queue's ring; the daemon never holds the data.
+    case zeroCopy = "zero_copy"
+}

@@ -1,0 +1,123 @@
+import Glibc
+import Logging
+import SystemPackage
+import UblkABI
+
+/// Builds devices: turns a `DeviceSpec` into a live `/dev/ublkbN` served by this process.
+public final class Engine: Sendable {
+    public let control: ControlDevice
+    let logger: Logger
+
+    public init(controlPath: String = ControlDevice.defaultPath, logger: Logger = Logger(label: "ublkd.engine"))
+        throws(EngineError)
+    {
+        control = try ControlDevice(path: controlPath)
+        self.logger = logger
+    }
+
+    /// What the running driver offers.
+    public var features: Features { control.features }
+
+    /// ADD_DEV, SET_PARAMS, queue threads with every tag fetched, START_DEV. Any failure undoes what was done,
+    /// so no half-built device is left in the kernel.
+    public func create(_ spec: DeviceSpec) throws(EngineError) -> Device {
+        try spec.validate()
+        try checkFeatures(spec)
+        switch spec.target {
+        case .null:
+            return try build(spec, target: NullTarget())
+        case .memory:
+            return try build(spec, target: MemoryTarget(sizeBytes: spec.sizeBytes))
+        case .file(let path):
+            let target = try FileTarget(path: path, readOnly: spec.readOnly, logicalBlockSize: spec.logicalBlockSize)
+            guard target.capacity >= spec.sizeBytes else {
+                target.close()
+                throw .backingStore(path: path, reason: "holds \(target.capacity) bytes, less than the device size "
+                                    + "\(spec.sizeBytes)")
+            }
+            return try build(spec, target: target)
+        }
+    }
+
+    /// Refuses, before any kernel call, what the driver would silently drop.
+    func checkFeatures(_ spec: DeviceSpec) throws(EngineError) {
+        let missing = spec.recovery.features.subtracting(features)
+        if !missing.isEmpty {
+            throw .featureUnavailable(missing, reason: "recovery mode \"\(spec.recovery.rawValue)\" needs it")
+        }
+    }
+
+    func build<T: Target>(_ spec: DeviceSpec, target: T) throws(EngineError) -> Device {
+        let requested = spec.recovery.features
+        let wanted = DeviceInfo(
+            queueCount: UInt16(spec.queues), queueDepth: UInt16(spec.queueDepth),
+            maxIOBufferBytes: UInt32(spec.maxIOBytes), deviceID: spec.deviceID ?? ControlCommand.anyDevice,
+            flags: requested.union(.commandIoctlEncode))
+        let info: DeviceInfo
+        do {
+            info = try control.addDevice(wanted)
+        } catch {
+            target.close()
+            throw error
+        }
+        var log = logger
+        log[metadataKey: "ublk.dev_id"] = "\(info.deviceID)"
+        let id = info.deviceID
+        var queues: [any QueueControl] = []
+        var charDevice: Int32 = -1
+        do {
+            let notGranted = requested.subtracting(info.flags)
+            if !notGranted.isEmpty {
+                throw EngineError.featureUnavailable(notGranted, reason: "ADD_DEV did not grant it")
+            }
+            try control.setParams(id, params(for: spec, info: info, target: target))
+            charDevice = try CharacterDevice.open(deviceID: id)
+            for queue in 0..<Int(info.queueCount) {
+                let cpus = (try? control.queueAffinity(id, queue: UInt16(queue))) ?? []
+                let runner = try Queue(
+                    queueID: queue, depth: Int(info.queueDepth), deviceID: id, charDevice: charDevice,
+                    bufferBytes: Int(info.maxIOBufferBytes), ioctlEncoded: info.flags.contains(.commandIoctlEncode),
+                    cpus: cpus, handler: target.makeHandler(queue: queue, depth: Int(info.queueDepth)), logger: log)
+                queues.append(runner)
+                try runner.start()
+            }
+            try control.startDevice(id, serverPID: getpid())
+        } catch {
+            log.error("building the device failed, undoing it: \(error)")
+            queues.forEach { $0.requestExit() }
+            queues.forEach { $0.join() }
+            if charDevice >= 0 { close(charDevice) }
+            target.close()
+            do {
+                try control.deleteDevice(id)
+            } catch let deleteError {
+                log.error("could not delete the half-built device: \(deleteError)")
+            }
+            throw error as! EngineError
+        }
+        log.info("device started", metadata: [
+            "ublk.queues": "\(info.queueCount)", "ublk.depth": "\(info.queueDepth)",
+            "ublk.flags": "\(info.flags)", "ublk.io": "\(target.ioDescription)",
+        ])
+        return Device(id: id, spec: spec, info: info, control: control, queues: queues, target: target,
+                      charDevice: charDevice, logger: log)
+    }
+
+    func params<T: Target>(for spec: DeviceSpec, info: DeviceInfo, target: T) -> Params {
+        let blockShift = UInt8(spec.logicalBlockSize.trailingZeroBitCount)
+        var attributes: DeviceAttributes = []
+        if spec.readOnly { attributes.insert(.readOnly) }
+        if target.hasVolatileCache { attributes.formUnion([.volatileCache, .forceUnitAccess]) }
+        let basic = BasicParams(
+            attributes: attributes, logicalBlockShift: blockShift, physicalBlockShift: max(blockShift, 12),
+            ioOptimalShift: max(blockShift, 12), ioMinimumShift: blockShift,
+            maxSectors: info.maxIOBufferBytes / 512, deviceSectors: spec.sizeBytes / 512)
+        var types: ParamTypes = [.basic]
+        var discard = DiscardParams()
+        if let offered = target.discardParams(logicalBlockSize: spec.logicalBlockSize) {
+            types.insert(.discard)
+            discard = offered
+        }
+        return Params(types: types, basic: basic, discard: discard)
+    }
+}

@@ -1,0 +1,239 @@
+import CLinux
+import Glibc
+import SystemPackage
+import UblkABI
+import URing
+
+/// A regular file or a block device as backing store, read and written through the queue's own ring.
+///
+/// Opened with O_DIRECT when the file system takes the device's block size at that alignment (no double caching,
+/// and data is on the device when the write completes); buffered otherwise, where FLUSH (`fdatasync`) and FUA
+/// (`RWF_DSYNC`) provide durability. Either way a write acknowledged to the kernel has left the daemon's memory,
+/// so it survives the daemon's death.
+public final class FileTarget: Target {
+    public let path: String
+    public let descriptor: Int32
+    public let directIO: Bool
+    public let isBlockDevice: Bool
+    /// Bytes the backing store holds now.
+    public let capacity: UInt64
+    public let readOnly: Bool
+    let discardableBlockDevice: Bool
+
+    public init(path: String, readOnly: Bool, logicalBlockSize: Int) throws(EngineError) {
+        self.path = path
+        self.readOnly = readOnly
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            let error = Errno(rawValue: errno)
+            if error == .noSuchFileOrDirectory { throw .backingStore(path: path, reason: "does not exist") }
+            throw .backingStore(path: path, reason: "cannot stat: \(error)")
+        }
+        let kind = info.st_mode & S_IFMT
+        guard kind == S_IFREG || kind == S_IFBLK else {
+            throw .backingStore(path: path, reason: "is neither a regular file nor a block device")
+        }
+        isBlockDevice = kind == S_IFBLK
+        let access = (readOnly ? O_RDONLY : O_RDWR) | O_CLOEXEC
+        var fd = open(path, access | clinux_o_direct())
+        var direct = fd >= 0
+        if fd >= 0, !Self.directIOWorks(fd: fd, blockSize: logicalBlockSize) {
+            Glibc.close(fd)
+            fd = -1
+            direct = false
+        }
+        if fd < 0 { fd = open(path, access) }
+        guard fd >= 0 else {
+            throw .backingStore(path: path, reason: "cannot open \(readOnly ? "read-only" : "read-write"): "
+                                + "\(Errno(rawValue: errno))")
+        }
+        let end = lseek(fd, 0, SEEK_END)
+        guard end >= 0 else {
+            let error = Errno(rawValue: errno)
+            Glibc.close(fd)
+            throw .backingStore(path: path, reason: "cannot find its size: \(error)")
+        }
+        descriptor = fd
+        directIO = direct
+        capacity = UInt64(end)
+        discardableBlockDevice = isBlockDevice && Self.blockDeviceDiscards(info.st_rdev)
+    }
+
+    /// Creates a sparse regular file of `size` bytes; refuses to touch an existing one.
+    public static func createSparse(path: String, size: UInt64) throws(EngineError) {
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else {
+            throw .backingStore(path: path, reason: "cannot create: \(Errno(rawValue: errno))")
+        }
+        defer { Glibc.close(fd) }
+        guard ftruncate(fd, off_t(size)) == 0 else {
+            let error = Errno(rawValue: errno)
+            unlink(path)
+            throw .backingStore(path: path, reason: "cannot size to \(size) bytes: \(error)")
+        }
+    }
+
+    /// O_DIRECT needs offsets aligned to the file system's block; a read at one block of our size shows whether
+    /// our block size is enough.
+    static func directIOWorks(fd: Int32, blockSize: Int) -> Bool {
+        guard let buffer = UnsafeMutableRawPointer.alignedPages(byteCount: 2 * blockSize) else { return false }
+        defer { buffer.deallocatePages(byteCount: 2 * blockSize) }
+        return pread(fd, buffer, blockSize, off_t(blockSize)) >= 0
+    }
+
+    static func blockDeviceDiscards(_ device: dev_t) -> Bool {
+        let path = "/sys/dev/block/\(gnu_dev_major(device)):\(gnu_dev_minor(device))/queue/discard_max_bytes"
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { Glibc.close(fd) }
+        var bytes = [UInt8](repeating: 0, count: 32)
+        let count = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        guard count > 0 else { return false }
+        let text = String(decoding: bytes[0..<count], as: UTF8.self).trimmingWhitespace
+        return (UInt64(text) ?? 0) > 0
+    }
+
+    public var ioDescription: String { directIO ? "direct" : "buffered" }
+    /// Even with O_DIRECT, the file system's metadata and the disk's own cache need a flush to be durable.
+    public var hasVolatileCache: Bool { true }
+
+    public func discardParams(logicalBlockSize: Int) -> DiscardParams? {
+        if readOnly { return nil }
+        return DiscardParams(granularity: UInt32(max(logicalBlockSize, 4096)),
+                             maxDiscardSectors: !isBlockDevice || discardableBlockDevice ? 1 << 21 : 0,
+                             maxWriteZeroesSectors: 1 << 21, maxDiscardSegments: 1)
+    }
+
+    public func makeHandler(queue: Int, depth: Int) -> Handler {
+        Handler(descriptor: descriptor, readOnly: readOnly, depth: depth)
+    }
+
+    public func close() { Glibc.close(descriptor) }
+
+    public struct Handler: QueueHandler {
+        let descriptor: Int32
+        let readOnly: Bool
+        /// Per tag: bytes done so far (short transfers are continued) and which fallback a WRITE_ZEROES is on.
+        let progress: UnsafeMutablePointer<Int32>
+        let zeroingByPunch: UnsafeMutablePointer<Bool>
+
+        static let backing = FileReference.fixed(1)
+        static let punchHole = Int32(FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE)
+        static let zeroRange = Int32(FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE)
+
+        init(descriptor: Int32, readOnly: Bool, depth: Int) {
+            self.descriptor = descriptor
+            self.readOnly = readOnly
+            progress = .allocate(capacity: depth)
+            progress.initialize(repeating: 0, count: depth)
+            zeroingByPunch = .allocate(capacity: depth)
+            zeroingByPunch.initialize(repeating: false, count: depth)
+        }
+
+        public var fixedFiles: [Int32] { [descriptor] }
+
+        public mutating func serve(_ request: Request, ring: borrowing Ring, userData: UInt64) -> Disposition {
+            let descriptor = request.descriptor
+            let tag = Int(request.tag)
+            progress[tag] = 0
+            do {
+                switch descriptor.operation {
+                case .read:
+                    try ring.prepareRead(Self.backing, into: request.buffer, count: descriptor.byteCount,
+                                         offset: descriptor.byteOffset, userData: userData)
+                case .write:
+                    if readOnly { return .complete(-EROFS) }
+                    try ring.prepareWrite(Self.backing, from: request.buffer, count: descriptor.byteCount,
+                                          offset: descriptor.byteOffset,
+                                          forceUnitAccess: descriptor.flags.contains(.forceUnitAccess),
+                                          userData: userData)
+                case .flush:
+                    try ring.prepareSync(Self.backing, dataOnly: true, userData: userData)
+                case .discard:
+                    if readOnly { return .complete(-EROFS) }
+                    try ring.prepareFallocate(Self.backing, mode: Self.punchHole,
+                                              offset: descriptor.byteOffset, length: Int64(descriptor.byteCount),
+                                              userData: userData)
+                case .writeZeroes:
+                    if readOnly { return .complete(-EROFS) }
+                    zeroingByPunch[tag] = false
+                    try ring.prepareFallocate(Self.backing, mode: Self.zeroRange,
+                                              offset: descriptor.byteOffset, length: Int64(descriptor.byteCount),
+                                              userData: userData)
+                default:
+                    return .complete(-EOPNOTSUPP)
+                }
+            } catch {
+                // The queue sizes its ring so that every tag always has a free entry; reaching this is a bug.
+                return .complete(-EIO)
+            }
+            return .pending
+        }
+
+        public mutating func complete(_ request: Request, result: Int32, ring: borrowing Ring,
+                                      userData: UInt64) -> Disposition {
+            let descriptor = request.descriptor
+            let tag = Int(request.tag)
+            switch descriptor.operation {
+            case .read, .write:
+                if result == -EAGAIN || result == -EINTR { return resubmitRest(request, ring: ring, userData: userData) }
+                if result < 0 { return .complete(result) }
+                // A read that ends early hit the end of a backing file that shrank under us.
+                if result == 0 { return .complete(-EIO) }
+                progress[tag] += result
+                if Int(progress[tag]) < descriptor.byteCount {
+                    return resubmitRest(request, ring: ring, userData: userData)
+                }
+                return .success(request)
+            case .writeZeroes where result == -EOPNOTSUPP && !zeroingByPunch[tag]:
+                // tmpfs and some file systems cannot zero a range; a punched hole reads back as zeroes too.
+                zeroingByPunch[tag] = true
+                do {
+                    try ring.prepareFallocate(Self.backing, mode: Self.punchHole,
+                                              offset: descriptor.byteOffset, length: Int64(descriptor.byteCount),
+                                              userData: userData)
+                } catch {
+                    return .complete(-EIO)
+                }
+                return .pending
+            default:
+                return .complete(result < 0 ? result : 0)
+            }
+        }
+
+        mutating func resubmitRest(_ request: Request, ring: borrowing Ring, userData: UInt64) -> Disposition {
+            let descriptor = request.descriptor
+            let done = Int(progress[Int(request.tag)])
+            do {
+                if descriptor.operation == .read {
+                    try ring.prepareRead(Self.backing, into: request.buffer + done,
+                                         count: descriptor.byteCount - done,
+                                         offset: descriptor.byteOffset + Int64(done), userData: userData)
+                } else {
+                    try ring.prepareWrite(Self.backing, from: request.buffer + done,
+                                          count: descriptor.byteCount - done,
+                                          offset: descriptor.byteOffset + Int64(done),
+                                          forceUnitAccess: descriptor.flags.contains(.forceUnitAccess),
+                                          userData: userData)
+                }
+            } catch {
+                return .complete(-EIO)
+            }
+            return .pending
+        }
+
+        public mutating func release() {
+            progress.deallocate()
+            zeroingByPunch.deallocate()
+        }
+    }
+}
+
+extension String {
+    var trimmingWhitespace: String {
+        var scalars = Substring(self)
+        while let last = scalars.last, last.isWhitespace { scalars.removeLast() }
+        while let first = scalars.first, first.isWhitespace { scalars.removeFirst() }
+        return String(scalars)
+    }
+}

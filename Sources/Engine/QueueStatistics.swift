@@ -1,0 +1,61 @@
+import Synchronization
+
+/// Counters of one queue. Only its queue thread writes them (relaxed atomics: no lock, no fence on the I/O path);
+/// any thread may read them at any time.
+public final class QueueCounters: Sendable {
+    public let reads = Atomic<UInt64>(0)
+    public let writes = Atomic<UInt64>(0)
+    public let flushes = Atomic<UInt64>(0)
+    public let discards = Atomic<UInt64>(0)
+    public let writeZeroes = Atomic<UInt64>(0)
+    public let readBytes = Atomic<UInt64>(0)
+    public let writtenBytes = Atomic<UInt64>(0)
+    public let errors = Atomic<UInt64>(0)
+    public let inFlight = Atomic<Int64>(0)
+
+    public init() {}
+
+    public func snapshot() -> QueueStatistics {
+        QueueStatistics(
+            reads: reads.load(ordering: .relaxed), writes: writes.load(ordering: .relaxed),
+            flushes: flushes.load(ordering: .relaxed), discards: discards.load(ordering: .relaxed),
+            writeZeroes: writeZeroes.load(ordering: .relaxed), readBytes: readBytes.load(ordering: .relaxed),
+            writtenBytes: writtenBytes.load(ordering: .relaxed), errors: errors.load(ordering: .relaxed),
+            inFlight: max(0, inFlight.load(ordering: .relaxed)))
+    }
+}
+
+/// A copy of the counters at one moment.
+public struct QueueStatistics: Sendable, Equatable {
+    public var reads: UInt64 = 0
+    public var writes: UInt64 = 0
+    public var flushes: UInt64 = 0
+    public var discards: UInt64 = 0
+    public var writeZeroes: UInt64 = 0
+    public var readBytes: UInt64 = 0
+    public var writtenBytes: UInt64 = 0
+    public var errors: UInt64 = 0
+    public var inFlight: Int64 = 0
+
+    public init(reads: UInt64 = 0, writes: UInt64 = 0, flushes: UInt64 = 0, discards: UInt64 = 0,
+                writeZeroes: UInt64 = 0, readBytes: UInt64 = 0, writtenBytes: UInt64 = 0, errors: UInt64 = 0,
+                inFlight: Int64 = 0) {
+        self.reads = reads
+        self.writes = writes
+        self.flushes = flushes
+        self.discards = discards
+        self.writeZeroes = writeZeroes
+        self.readBytes = readBytes
+        self.writtenBytes = writtenBytes
+        self.errors = errors
+        self.inFlight = inFlight
+    }
+
+    public static func + (lhs: QueueStatistics, rhs: QueueStatistics) -> QueueStatistics {
+        QueueStatistics(
+            reads: lhs.reads + rhs.reads, writes: lhs.writes + rhs.writes, flushes: lhs.flushes + rhs.flushes,
+            discards: lhs.discards + rhs.discards, writeZeroes: lhs.writeZeroes + rhs.writeZeroes,
+            readBytes: lhs.readBytes + rhs.readBytes, writtenBytes: lhs.writtenBytes + rhs.writtenBytes,
+            errors: lhs.errors + rhs.errors, inFlight: lhs.inFlight + rhs.inFlight)
+    }
+}

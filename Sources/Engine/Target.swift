@@ -1,0 +1,66 @@
+import UblkABI
+import URing
+
+/// A backing store: opened and validated before the device exists, then asked for one handler per queue.
+///
+/// Targets see requests and the queue ring's submission methods, never the queue's own state: they cannot commit,
+/// fetch, or touch another tag.
+public protocol Target: AnyObject, Sendable {
+    associatedtype Handler: QueueHandler
+    /// What the target reports about itself (shown in device info), e.g. "O_DIRECT".
+    var ioDescription: String { get }
+    /// Whether FLUSH and FUA mean anything here (a volatile cache the kernel must ask us to flush).
+    var hasVolatileCache: Bool { get }
+    /// DISCARD / WRITE_ZEROES limits, or nil if the target offers neither.
+    func discardParams(logicalBlockSize: Int) -> DiscardParams?
+    /// A handler for one queue, used only by that queue's thread.
+    func makeHandler(queue: Int, depth: Int) throws(EngineError) -> Handler
+    /// Releases what `open` acquired; called once every queue has stopped.
+    func close()
+}
+
+/// Serves the requests of one queue. Runs only on that queue's thread; must not allocate, lock or block.
+public protocol QueueHandler {
+    /// Descriptors the queue registers in its ring after the char device; the handler names them
+    /// `.fixed(1)`, `.fixed(2)`, ... in its submissions.
+    var fixedFiles: [Int32] { get }
+    /// Starts serving a request: finish it at once, or submit backing I/O on `ring` tagged with `userData` and
+    /// finish it in `complete`.
+    mutating func serve(_ request: Request, ring: borrowing Ring, userData: UInt64) -> Disposition
+    /// A backing operation submitted for `request` completed with `result`.
+    mutating func complete(_ request: Request, result: Int32, ring: borrowing Ring, userData: UInt64) -> Disposition
+    /// Frees per-queue memory after the queue's last request.
+    mutating func release()
+}
+
+/// A request as a target sees it.
+public struct Request {
+    public let tag: UInt16
+    public let descriptor: IODescriptor
+    /// The tag's data buffer: holds WRITE data on arrival, and receives READ data.
+    public let buffer: UnsafeMutableRawPointer
+
+    @inline(__always)
+    public init(tag: UInt16, descriptor: IODescriptor, buffer: UnsafeMutableRawPointer) {
+        self.tag = tag
+        self.descriptor = descriptor
+        self.buffer = buffer
+    }
+}
+
+/// What a handler did with a request.
+public enum Disposition: Equatable {
+    /// Done: bytes transferred (the whole request) or a negative errno.
+    case complete(Int32)
+    /// Backing I/O is under way; `complete` will be called.
+    case pending
+}
+
+extension Disposition {
+    /// The whole request succeeded. The driver takes any non-negative result for FLUSH/DISCARD/WRITE_ZEROES; for
+    /// READ/WRITE, 7.x treats a short result as the whole request, so anything but the full length would lie.
+    @inline(__always)
+    static func success(_ request: Request) -> Disposition {
+        .complete(Int32(truncatingIfNeeded: request.descriptor.byteCount))
+    }
+}

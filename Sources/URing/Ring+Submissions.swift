@@ -1,0 +1,95 @@
+import CURing
+import SystemPackage
+
+/// Typed submissions. Each prepares one entry; nothing reaches the kernel before `submit`/`submitAndWait`.
+extension Ring {
+    @inline(__always)
+    func nextEntry(_ file: FileReference) throws(Errno) -> (UnsafeMutablePointer<io_uring_sqe>, Int32) {
+        guard let sqe = io_uring_get_sqe(ring) else { throw Errno.resourceTemporarilyUnavailable }
+        switch file {
+        case .descriptor(let fd): return (sqe, fd)
+        case .fixed(let index): return (sqe, index)
+        }
+    }
+
+    @inline(__always)
+    func finish(_ sqe: UnsafeMutablePointer<io_uring_sqe>, _ file: FileReference, userData: UInt64) {
+        if case .fixed = file { sqe.pointee.flags |= curing_iosqe_fixed_file() }
+        io_uring_sqe_set_data64(sqe, userData)
+    }
+
+    public func prepareRead(_ file: FileReference, into buffer: UnsafeMutableRawPointer, count: Int, offset: Int64,
+                            userData: UInt64) throws(Errno) {
+        let (sqe, fd) = try nextEntry(file)
+        io_uring_prep_read(sqe, fd, buffer, UInt32(count), UInt64(bitPattern: offset))
+        finish(sqe, file, userData: userData)
+    }
+
+    /// `forceUnitAccess` makes the write durable before it completes (`RWF_DSYNC`).
+    public func prepareWrite(_ file: FileReference, from buffer: UnsafeRawPointer, count: Int, offset: Int64,
+                             forceUnitAccess: Bool = false, userData: UInt64) throws(Errno) {
+        let (sqe, fd) = try nextEntry(file)
+        io_uring_prep_write(sqe, fd, buffer, UInt32(count), UInt64(bitPattern: offset))
+        if forceUnitAccess { curing_sqe_set_rw_flags(sqe, RWF_DSYNC) }
+        finish(sqe, file, userData: userData)
+    }
+
+    /// Reads into registered buffer `bufferIndex`, at `bufferOffset` bytes into it. With a kernel-installed buffer
+    /// (ublk zero copy) the buffer's address is its base 0, so the offset is the address.
+    public func prepareReadFixed(_ file: FileReference, bufferIndex: UInt16, bufferOffset: UInt64, count: Int,
+                                 offset: Int64, userData: UInt64) throws(Errno) {
+        let (sqe, fd) = try nextEntry(file)
+        io_uring_prep_rw(Int32(IORING_OP_READ_FIXED.rawValue), sqe, fd, UnsafeRawPointer(bitPattern: UInt(bufferOffset)),
+                         UInt32(count), UInt64(bitPattern: offset))
+        curing_sqe_set_addr(sqe, bufferOffset)
+        curing_sqe_set_buf_index(sqe, bufferIndex)
+        finish(sqe, file, userData: userData)
+    }
+
+    public func prepareWriteFixed(_ file: FileReference, bufferIndex: UInt16, bufferOffset: UInt64, count: Int,
+                                  offset: Int64, forceUnitAccess: Bool = false, userData: UInt64) throws(Errno) {
+        let (sqe, fd) = try nextEntry(file)
+        io_uring_prep_rw(Int32(IORING_OP_WRITE_FIXED.rawValue), sqe, fd, UnsafeRawPointer(bitPattern: UInt(bufferOffset)),
+                         UInt32(count), UInt64(bitPattern: offset))
+        curing_sqe_set_addr(sqe, bufferOffset)
+        curing_sqe_set_buf_index(sqe, bufferIndex)
+        if forceUnitAccess { curing_sqe_set_rw_flags(sqe, RWF_DSYNC) }
+        finish(sqe, file, userData: userData)
+    }
+
+    /// `fsync`, or `fdatasync` when `dataOnly`.
+    public func prepareSync(_ file: FileReference, dataOnly: Bool, userData: UInt64) throws(Errno) {
+        let (sqe, fd) = try nextEntry(file)
+        io_uring_prep_fsync(sqe, fd, dataOnly ? IORING_FSYNC_DATASYNC : 0)
+        finish(sqe, file, userData: userData)
+    }
+
+    /// `fallocate(fd, mode, offset, length)`: punch holes, zero ranges, preallocate.
+    public func prepareFallocate(_ file: FileReference, mode: Int32, offset: Int64, length: Int64,
+                                 userData: UInt64) throws(Errno) {
+        let (sqe, fd) = try nextEntry(file)
+        io_uring_prep_fallocate(sqe, fd, mode, Int(offset), Int(length))
+        finish(sqe, file, userData: userData)
+    }
+
+    public func prepareNop(userData: UInt64) throws(Errno) {
+        guard let sqe = io_uring_get_sqe(ring) else { throw Errno.resourceTemporarilyUnavailable }
+        io_uring_prep_nop(sqe)
+        io_uring_sqe_set_data64(sqe, userData)
+    }
+
+    /// `IORING_OP_URING_CMD`: `payload` is copied into the command area (16 bytes fit a 64-byte SQE, 80 an SQE128
+    /// one). `address` fills the SQE's addr field (ublk zero copy passes its buffer slot there).
+    public func prepareCommand<Payload: BitwiseCopyable>(
+        _ file: FileReference, operation: UInt32, payload: Payload, address: UInt64 = 0, userData: UInt64
+    ) throws(Errno) {
+        let capacity = submissionEntrySize - 48
+        precondition(MemoryLayout<Payload>.size <= capacity, "command payload larger than the SQE's command area")
+        let (sqe, fd) = try nextEntry(file)
+        withUnsafeBytes(of: payload) {
+            curing_prep_uring_cmd(sqe, fd, operation, $0.baseAddress, UInt32($0.count), UInt32(submissionEntrySize))
+        }
+        if address != 0 { curing_sqe_set_addr(sqe, address) }
+        finish(sqe, file, userData: userData)
+    }
+}

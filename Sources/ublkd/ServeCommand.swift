@@ -1,0 +1,92 @@
+import ArgumentParser
+import Engine
+import Glibc
+import Logging
+
+/// Serves one device in the foreground until SIGINT or SIGTERM, then stops and deletes it. For trying a target
+/// and for benchmarks; the daemon manages many devices and keeps them across restarts.
+struct ServeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve", abstract: "Serve one device in the foreground until interrupted.")
+
+    @Option(help: "null, memory or file.") var target: String
+    @Option(help: "Backing file or block device (file target).") var path: String?
+    @Option(help: "Device size in bytes (default: the backing file's size).") var size: UInt64?
+    @Option(help: "Device id (default: the driver picks one).") var id: UInt32?
+    @Option var queues = 1
+    @Option var depth = 128
+    @Option(name: .customLong("block-size")) var blockSize = 512
+    @Option(name: .customLong("max-io-size")) var maxIOSize = DeviceSpec.defaultMaxIOBytes
+    @Flag(name: .customLong("read-only")) var readOnly = false
+    @Option(help: "none, reissue or fail_io.") var recovery = "none"
+    @Option(help: "A file to write the device id into once the device is live.") var idFile: String?
+
+    func run() throws {
+        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+        let targetSpec: TargetSpec
+        var sizeBytes = size
+        switch target {
+        case "null": targetSpec = .null
+        case "memory": targetSpec = .memory
+        case "file":
+            guard let path else { throw ValidationError("--path is required for the file target") }
+            targetSpec = .file(path: path)
+            if sizeBytes == nil {
+                let end = Self.fileSize(path)
+                sizeBytes = end.map { $0 / UInt64(blockSize) * UInt64(blockSize) }
+            }
+        default: throw ValidationError("unknown target \(target)")
+        }
+        guard let sizeBytes else { throw ValidationError("--size is required") }
+        guard let recoveryMode = RecoveryMode(rawValue: recovery) else {
+            throw ValidationError("unknown recovery mode \(recovery)")
+        }
+        let spec = DeviceSpec(deviceID: id, target: targetSpec, sizeBytes: sizeBytes, queues: queues,
+                              queueDepth: depth, logicalBlockSize: blockSize, maxIOBytes: maxIOSize,
+                              readOnly: readOnly, recovery: recoveryMode)
+        // Queue threads inherit this mask, so the signals reach only the sigwait below.
+        var signals = sigset_t()
+        sigemptyset(&signals)
+        sigaddset(&signals, SIGINT)
+        sigaddset(&signals, SIGTERM)
+        pthread_sigmask(SIG_BLOCK, &signals, nil)
+
+        let engine: Engine
+        let device: Device
+        do {
+            engine = try Engine()
+            device = try engine.create(spec)
+        } catch {
+            print("ublkd: \(error)")
+            throw ExitCode(1)
+        }
+        print("serving \(device.blockDevicePath) (\(target), \(device.ioDescription) I/O, "
+              + "\(device.info.queueCount) queues x \(device.info.queueDepth))")
+        if let idFile { Self.write("\(device.id)\n", to: idFile) }
+        var received: Int32 = 0
+        sigwait(&signals, &received)
+        do {
+            try device.stop()
+            try device.delete()
+        } catch {
+            print("ublkd: \(error)")
+            throw ExitCode(1)
+        }
+        _ = engine
+    }
+
+    static func fileSize(_ path: String) -> UInt64? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        let end = lseek(fd, 0, SEEK_END)
+        return end >= 0 ? UInt64(end) : nil
+    }
+
+    static func write(_ text: String, to path: String) {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { return }
+        defer { close(fd) }
+        _ = text.withCString { Glibc.write(fd, $0, strlen($0)) }
+    }
+}
