@@ -47,7 +47,7 @@ final class Queue<Handler: QueueHandler>: QueueControl, @unchecked Sendable {
     /// Handed to the thread, which works on its own copy (no exclusivity checks of a class property per request).
     private let initialHandler: Handler
 
-    private let wakeDescriptor: Int32
+    private var wakeDescriptor: Int32
     private let ready = DispatchSemaphore(value: 0)
     private var setupError: EngineError?
     private var thread: pthread_t?
@@ -70,7 +70,7 @@ final class Queue<Handler: QueueHandler>: QueueControl, @unchecked Sendable {
         wakeDescriptor = wake
     }
 
-    deinit { close(wakeDescriptor) }
+    deinit { if wakeDescriptor >= 0 { close(wakeDescriptor) } }
 
     func start() throws(EngineError) {
         let context = Unmanaged.passRetained(self as AnyObject).toOpaque()
@@ -90,10 +90,16 @@ final class Queue<Handler: QueueHandler>: QueueControl, @unchecked Sendable {
         _ = write(wakeDescriptor, &one, 8)
     }
 
+    /// After this, the queue holds no thread and no descriptor.
     func join() {
-        guard let thread else { return }
-        pthread_join(thread, nil)
-        self.thread = nil
+        if let thread {
+            pthread_join(thread, nil)
+            self.thread = nil
+        }
+        if wakeDescriptor >= 0 {
+            close(wakeDescriptor)
+            wakeDescriptor = -1
+        }
     }
 
     // MARK: the queue thread

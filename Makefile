@@ -1,0 +1,41 @@
+# The two commands of the README: `make run` and `make test`. Both install what they need first.
+SWIFT ?= swift
+STATE_DIR ?= $(CURDIR)/state
+PREFIX ?= /usr/local
+
+.PHONY: run test build build-tests unit-test vm-test vm-fetch bench deps-run deps-test clean
+
+run: deps-run
+	$(SWIFT) build -c release --product ublkd
+	.build/release/ublkd features
+
+test: deps-test build-tests unit-test vm-fetch vm-test
+
+deps-run:
+	@scripts/install-deps run
+
+deps-test:
+	@scripts/install-deps test
+
+build:
+	$(SWIFT) build
+
+build-tests:
+	$(SWIFT) build --build-tests
+
+unit-test:
+	$(SWIFT) test --skip-build
+
+vm-fetch:
+	scripts/vm-run --kernel stable --fetch-only
+	scripts/vm-run --kernel newest --fetch-only
+
+vm-test:
+	scripts/vm-test stable newest
+
+bench: deps-test
+	$(SWIFT) build -c release --product ublkd
+	scripts/bench
+
+clean:
+	rm -rf .build

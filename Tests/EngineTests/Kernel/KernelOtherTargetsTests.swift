@@ -1,0 +1,42 @@
+import Engine
+import Foundation
+import Testing
+import TestSupport
+
+@Suite("Kernel: null and memory targets", .serialized, .enabled(if: KernelHarness.enabled, KernelHarness.skipReason))
+struct KernelOtherTargetsTests {
+    @Test("null: fio random 4k read/write runs without error, and the counters match fio")
+    func nullTarget() throws {
+        let engine = try Engine()
+        let device = try engine.create(DeviceSpec(target: .null, sizeBytes: 1 << 30, queueDepth: 64))
+        defer { try? device.stop(); try? device.delete() }
+        let job = try KernelHarness.fio([
+            "--name=null", "--filename=\(device.blockDevicePath)", "--ioengine=io_uring", "--direct=1",
+            "--rw=randrw", "--bs=4k", "--iodepth=32", "--runtime=5", "--time_based",
+        ])
+        print("null: \(job.summary)")
+        #expect(job.succeeded, "\(job.raw.suffix(2000))")
+        let statistics = device.statistics()
+        #expect(statistics.errors == 0)
+        // 4k requests reach the driver unsplit: every fio I/O is one request.
+        #expect(statistics.reads >= UInt64(job.read.ios) && statistics.writes >= UInt64(job.write.ios))
+        #expect(statistics.writtenBytes >= UInt64(job.write.bytes))
+    }
+
+    @Test("memory: what was written is read back (fio verify=crc32c)")
+    func memoryTarget() throws {
+        let engine = try Engine()
+        let size: UInt64 = 128 << 20
+        let device = try engine.create(DeviceSpec(target: .memory, sizeBytes: size, queues: 2, queueDepth: 32))
+        defer { try? device.stop(); try? device.delete() }
+        let job = try KernelHarness.fio([
+            "--name=memory", "--filename=\(device.blockDevicePath)", "--ioengine=io_uring", "--direct=1",
+            "--rw=randwrite", "--bsrange=4k-64k", "--iodepth=16", "--size=\(size)", "--verify=crc32c",
+            "--verify_fatal=1",
+        ])
+        print("memory: \(job.summary)")
+        #expect(job.succeeded, "\(job.raw.suffix(2000))")
+        #expect(job.read.bytes > 0, "fio read the data back to verify it")
+        #expect(device.statistics().errors == 0)
+    }
+}
