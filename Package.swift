@@ -13,6 +13,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
     ],
     targets: [
         // The kernel's ublk UAPI header (vendored) plus accessors for its function-like macros.
@@ -23,6 +24,10 @@ let package = Package(
         .systemLibrary(
             name: "CURing", path: "Sources/CURing", pkgConfig: "liburing",
             providers: [.apt(["liburing-dev"])]),
+        // libmicrohttpd from Debian's libmicrohttpd-dev; the shim starts a daemon (MHD_start_daemon is variadic).
+        .systemLibrary(
+            name: "CMicroHTTPD", path: "Sources/CMicroHTTPD", pkgConfig: "libmicrohttpd",
+            providers: [.apt(["libmicrohttpd-dev"])]),
         .target(
             name: "UblkABI",
             dependencies: ["CUblk"]),
@@ -36,10 +41,24 @@ let package = Package(
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
+        // SQLite through GRDB (which links Debian's libsqlite3 itself): device definitions and their history.
+        .target(
+            name: "Store",
+            dependencies: [.product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log")]),
+        // The REST API: router (pure), DTOs, error mapping, and the libmicrohttpd transport.
+        .target(
+            name: "HTTPAPI",
+            dependencies: ["CMicroHTTPD", .product(name: "Logging", package: "swift-log")]),
+        // The composition root: the only layer that meets engine, store and API.
+        .target(
+            name: "Daemon",
+            dependencies: [
+                "Engine", "Store", "HTTPAPI", "UblkABI", .product(name: "Logging", package: "swift-log"),
+            ]),
         .executableTarget(
             name: "ublkd",
             dependencies: [
-                "Engine", "UblkABI",
+                "Engine", "UblkABI", "Daemon", "HTTPAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -48,6 +67,8 @@ let package = Package(
             dependencies: ["Engine", .product(name: "SystemPackage", package: "swift-system")],
             path: "Tests/TestSupport"),
         .testTarget(name: "UblkABITests", dependencies: ["UblkABI", "CUblk"]),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "TestSupport"]),
+        .testTarget(name: "HTTPAPITests", dependencies: ["HTTPAPI", "TestSupport"]),
         .testTarget(
             name: "URingTests",
             dependencies: ["URing", "CLinux", "TestSupport", .product(name: "SystemPackage", package: "swift-system")]),

@@ -60,17 +60,85 @@ public final class Engine: Sendable {
             target.close()
             throw error
         }
-        var log = logger
-        log[metadataKey: "ublk.dev_id"] = "\(info.deviceID)"
-        let id = info.deviceID
-        var queues: [any QueueControl] = []
-        var charDevice: Int32 = -1
-        do {
+        let log = deviceLogger(info.deviceID)
+        do throws(EngineError) {
             let notGranted = requested.subtracting(info.flags)
             if !notGranted.isEmpty {
                 throw EngineError.featureUnavailable(notGranted, reason: "ADD_DEV did not grant it")
             }
-            try control.setParams(id, params(for: spec, info: info, target: target))
+            try control.setParams(info.deviceID, params(for: spec, info: info, target: target))
+        } catch {
+            target.close()
+            deleteHalfBuilt(info.deviceID, log: log)
+            throw error
+        }
+        do {
+            let device = try attach(spec, target: target, info: info, log: log) { () throws(EngineError) in
+                try control.startDevice(info.deviceID, serverPID: getpid())
+            }
+            log.info("device started", metadata: Self.metadata(info, target))
+            return device
+        } catch {
+            deleteHalfBuilt(info.deviceID, log: log)
+            throw error
+        }
+    }
+
+    /// Takes over a device whose server died, from the driver's own description of it: START_USER_RECOVERY
+    /// (retried while the old server's char device is still being released), new queues fetch every tag, then
+    /// END_USER_RECOVERY. On failure the device stays in the driver, quiesced, for another attempt or a delete.
+    public func recover(_ spec: DeviceSpec, releaseTimeout: Duration = .seconds(30)) throws(EngineError) -> Device {
+        try spec.validate()
+        guard let id = spec.deviceID else { throw .invalidConfiguration("recovery needs the device id") }
+        let info = try control.deviceInfo(id)
+        let log = deviceLogger(id)
+        let deadline = ContinuousClock.now + releaseTimeout
+        while true {
+            do {
+                try control.startUserRecovery(id)
+                break
+            } catch {
+                guard error.controlErrno == .resourceBusy, ContinuousClock.now < deadline else { throw error }
+                usleep(100_000)
+            }
+        }
+        let geometry = try control.params(id)
+        var recovered = spec
+        recovered.sizeBytes = geometry.basic.deviceSectors * 512
+        switch spec.target {
+        case .null:
+            return try recoverAttach(recovered, NullTarget(), info, log)
+        case .memory:
+            return try recoverAttach(recovered, MemoryTarget(sizeBytes: recovered.sizeBytes), info, log)
+        case .file(let path):
+            let target = try FileTarget(path: path, readOnly: spec.readOnly, logicalBlockSize: spec.logicalBlockSize)
+            guard target.capacity >= recovered.sizeBytes else {
+                target.close()
+                throw .backingStore(path: path, reason: "holds \(target.capacity) bytes, less than the device size "
+                                    + "\(recovered.sizeBytes)")
+            }
+            return try recoverAttach(recovered, target, info, log)
+        }
+    }
+
+    func recoverAttach<T: Target>(_ spec: DeviceSpec, _ target: T, _ info: DeviceInfo, _ log: Logger)
+        throws(EngineError) -> Device
+    {
+        let device = try attach(spec, target: target, info: info, log: log) { () throws(EngineError) in
+            try control.endUserRecovery(info.deviceID, serverPID: getpid())
+        }
+        log.info("device recovered", metadata: Self.metadata(info, target))
+        return device
+    }
+
+    /// Opens the char device, starts a queue thread per queue with every tag fetched, then runs `activate`
+    /// (START_DEV or END_USER_RECOVERY, which wait for those fetches). Undoes its own part on failure.
+    func attach<T: Target>(_ spec: DeviceSpec, target: T, info: DeviceInfo, log: Logger,
+                           activate: () throws(EngineError) -> Void) throws(EngineError) -> Device {
+        let id = info.deviceID
+        var queues: [any QueueControl] = []
+        var charDevice: Int32 = -1
+        do {
             charDevice = try CharacterDevice.open(deviceID: id)
             for queue in 0..<Int(info.queueCount) {
                 let cpus = (try? control.queueAffinity(id, queue: UInt16(queue))) ?? []
@@ -81,26 +149,38 @@ public final class Engine: Sendable {
                 queues.append(runner)
                 try runner.start()
             }
-            try control.startDevice(id, serverPID: getpid())
+            try activate()
         } catch {
-            log.error("building the device failed, undoing it: \(error)")
+            log.error("attaching the device failed, undoing it: \(error)")
             queues.forEach { $0.requestExit() }
             queues.forEach { $0.join() }
             if charDevice >= 0 { close(charDevice) }
             target.close()
-            do {
-                try control.deleteDevice(id)
-            } catch let deleteError {
-                log.error("could not delete the half-built device: \(deleteError)")
-            }
             throw error as! EngineError
         }
-        log.info("device started", metadata: [
-            "ublk.queues": "\(info.queueCount)", "ublk.depth": "\(info.queueDepth)",
-            "ublk.flags": "\(info.flags)", "ublk.io": "\(target.ioDescription)",
-        ])
         return Device(id: id, spec: spec, info: info, control: control, queues: queues, target: target,
                       charDevice: charDevice, logger: log)
+    }
+
+    func deleteHalfBuilt(_ id: UInt32, log: Logger) {
+        do {
+            try control.deleteDevice(id)
+        } catch {
+            log.error("could not delete the half-built device: \(error)")
+        }
+    }
+
+    func deviceLogger(_ id: UInt32) -> Logger {
+        var log = logger
+        log[metadataKey: "ublk.dev_id"] = "\(id)"
+        return log
+    }
+
+    static func metadata<T: Target>(_ info: DeviceInfo, _ target: T) -> Logger.Metadata {
+        [
+            "ublk.queues": "\(info.queueCount)", "ublk.depth": "\(info.queueDepth)",
+            "ublk.flags": "\(info.flags)", "ublk.io": "\(target.ioDescription)",
+        ]
     }
 
     func params<T: Target>(for spec: DeviceSpec, info: DeviceInfo, target: T) -> Params {

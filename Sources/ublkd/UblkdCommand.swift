@@ -7,6 +7,7 @@ struct UblkdCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ublkd",
         abstract: "A ublk block-device server.",
-        subcommands: [FeaturesCommand.self, ServeCommand.self],
-        defaultSubcommand: FeaturesCommand.self)
+        version: "0.1.0",
+        subcommands: [DaemonCommand.self, FeaturesCommand.self, ServeCommand.self],
+        defaultSubcommand: DaemonCommand.self)
 }

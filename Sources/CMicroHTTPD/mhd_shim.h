@@ -1,0 +1,43 @@
+// What Swift cannot call in libmicrohttpd (Debian's libmicrohttpd-dev), and nothing more.
+#ifndef CMHD_SHIM_H
+#define CMHD_SHIM_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/select.h>
+#include <microhttpd.h>
+
+// Reason: MHD_start_daemon is variadic (options as a va_list of pairs), which Swift cannot call. One thread per
+// connection, so that a slow request (creating a device) never holds up another client's poll of /stats.
+static inline struct MHD_Daemon *cmhd_start(unsigned int extra_flags, const struct sockaddr *address,
+                                            MHD_AccessHandlerCallback handler, void *handler_context,
+                                            MHD_RequestCompletedCallback completed, void *completed_context,
+                                            unsigned int connection_limit, unsigned int connection_timeout)
+{
+    unsigned int port = 0;
+    if (address->sa_family == AF_INET)
+        port = ntohs(((const struct sockaddr_in *)address)->sin_port);
+    else if (address->sa_family == AF_INET6)
+        port = ntohs(((const struct sockaddr_in6 *)address)->sin6_port);
+    return MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | extra_flags,
+                            (uint16_t)port, NULL, NULL, handler, handler_context,
+                            MHD_OPTION_SOCK_ADDR, address,
+                            MHD_OPTION_NOTIFY_COMPLETED, completed, completed_context,
+                            MHD_OPTION_CONNECTION_LIMIT, connection_limit,
+                            MHD_OPTION_CONNECTION_TIMEOUT, connection_timeout,
+                            MHD_OPTION_END);
+}
+
+// Reason: the port of the bound socket (after binding port 0) comes back through the variadic MHD_get_daemon_info.
+static inline int cmhd_bound_port(struct MHD_Daemon *daemon)
+{
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(daemon, MHD_DAEMON_INFO_BIND_PORT);
+    return info ? (int)info->port : -1;
+}
+
+#endif

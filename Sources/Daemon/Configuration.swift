@@ -1,0 +1,28 @@
+import HTTPAPI
+import Logging
+
+/// Everything the daemon is told at start, already checked.
+public struct Configuration: Sendable {
+    public var listen: ListenAddress
+    public var stateDirectory: String
+    public var logLevel: Logger.Level
+    /// Required when `listen` is not a loopback address.
+    public var apiToken: String?
+    /// When not empty, a file device's backing path must resolve inside one of these directories.
+    public var allowedDirectories: [String]
+    public var controlPath: String
+
+    public init(listen: ListenAddress, stateDirectory: String, logLevel: Logger.Level = .info, apiToken: String? = nil,
+                allowedDirectories: [String] = [], controlPath: String = "/dev/ublk-control") {
+        self.listen = listen
+        self.stateDirectory = stateDirectory
+        self.logLevel = logLevel
+        self.apiToken = apiToken
+        self.allowedDirectories = allowedDirectories
+        self.controlPath = controlPath
+    }
+
+    public var databasePath: String { stateDirectory + "/ublkd.sqlite" }
+
+    public static let version = "0.1.0"
+}

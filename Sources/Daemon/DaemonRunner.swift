@@ -1,0 +1,68 @@
+import Engine
+import Foundation
+import HTTPAPI
+import Logging
+import Store
+
+/// The composition root: store, engine, device manager and HTTP server, run until SIGTERM or SIGINT.
+public enum DaemonRunner {
+    public enum Failure: Error, CustomStringConvertible {
+        case startup(String)
+        public var description: String {
+            switch self { case .startup(let message): message }
+        }
+    }
+
+    public static func run(_ configuration: Configuration, logger: Logger) throws {
+        // Every thread created from here on (HTTP, queues) inherits this mask, so the signals wait for sigwait.
+        var signals = sigset_t()
+        sigemptyset(&signals)
+        sigaddset(&signals, SIGINT)
+        sigaddset(&signals, SIGTERM)
+        pthread_sigmask(SIG_BLOCK, &signals, nil)
+        signal(SIGPIPE, SIG_IGN)
+
+        guard mkdir(configuration.stateDirectory, 0o700) == 0 || errno == EEXIST else {
+            throw Failure.startup("cannot create the state directory \(configuration.stateDirectory): "
+                                  + String(cString: strerror(errno)))
+        }
+        let store: Store
+        do {
+            store = try Store(path: configuration.databasePath, logger: logger)
+        } catch {
+            throw Failure.startup("cannot open the state store \(configuration.databasePath): \(error)")
+        }
+        let kernel = KernelAccess(controlPath: configuration.controlPath, logger: logger)
+        kernel.loadDriverIfMissing()
+        if let engine = kernel.current {
+            logger.info("ublk driver ready", metadata: [
+                "ublk.kernel": "\(KernelInventory.release)", "ublk.features": "\(engine.features)",
+            ])
+        } else {
+            logger.warning("ublk driver unavailable: device operations answer 503 until `modprobe ublk_drv` works")
+        }
+        let manager = DeviceManager(store: store, kernel: kernel, configuration: configuration, logger: logger)
+        manager.reconcile()
+
+        let router = Router(service: manager, token: configuration.apiToken)
+        let server: HTTPServer
+        do {
+            server = try HTTPServer(listen: configuration.listen, logger: logger) { router.handle($0) }
+        } catch {
+            manager.handOver()
+            throw Failure.startup("\(error)")
+        }
+        logger.info("listening", metadata: [
+            "http.address": "\(configuration.listen)", "http.port": "\(server.port)",
+            "ublkd.state_dir": "\(configuration.stateDirectory)",
+        ])
+
+        var received: Int32 = 0
+        sigwait(&signals, &received)
+        logger.info("signal \(received): stopping; devices are handed over to the driver, not deleted")
+        server.quiesce()
+        server.stop()
+        manager.handOver()
+        logger.info("stopped")
+    }
+}

@@ -1,0 +1,162 @@
+import Engine
+import Foundation
+import HTTPAPI
+import Store
+
+extension DeviceManager {
+    /// Removes the kernel device; the definition stays, with desired state `stopped`.
+    public func stopDevice(id: UInt32) throws(APIError) -> DeviceView {
+        let managed = try managed(id)
+        let record = try record(id)
+        return try managed.exclusively("stop") { () throws(APIError) -> DeviceView in
+            let started = Date()
+            switch managed.state {
+            case .stopped: throw .conflict("device \(id) is already stopped")
+            case .creating: throw .conflict("device \(id) is being created")
+            default: break
+            }
+            try removeKernelDevice(managed)
+            var stopped = record
+            stopped.desiredState = .stopped
+            stopped.lastError = nil
+            try saving(stopped, event: Self.event(record, EventKind.stopped, since: started))
+            deviceLogger(id).info("device stopped")
+            return view(try self.record(id))
+        }
+    }
+
+    /// Builds a stopped (or failed) device again under the same id, from its stored definition.
+    public func startDevice(id: UInt32) throws(APIError) -> DeviceView {
+        let managed = try managed(id)
+        return try managed.exclusively("start") { () throws(APIError) -> DeviceView in
+            switch managed.state {
+            case .stopped, .failed: break
+            default: throw .conflict("device \(id) is \(managed.state.name); only a stopped or failed device starts")
+            }
+            try bringUp(managed, kind: EventKind.started)
+            return view(try self.record(id))
+        }
+    }
+
+    /// Stops the device if needed and forgets its definition; the backing file stays. The history stays too.
+    public func deleteDevice(id: UInt32) throws(APIError) {
+        let managed = try managed(id)
+        let record = try record(id)
+        try managed.exclusively("delete") { () throws(APIError) in
+            if case .creating = managed.state { throw .conflict("device \(id) is being created") }
+            let started = Date()
+            try removeKernelDevice(managed)
+            do {
+                try store.write { transaction in
+                    try transaction.deleteDevice(id: id)
+                    try transaction.appendEvent(Self.event(record, EventKind.deleted, since: started))
+                }
+            } catch {
+                throw .unexpected(error, logger: logger)
+            }
+            devices.withLock { _ = $0.removeValue(forKey: id) }
+            deviceLogger(id).info("device deleted")
+        }
+    }
+
+    /// Runs the start-up procedure for one device on demand: user recovery if the driver holds it quiesced,
+    /// a rebuild if the driver no longer has it.
+    public func recoverDevice(id: UInt32) throws(APIError) -> DeviceView {
+        let managed = try managed(id)
+        return try managed.exclusively("recover") { () throws(APIError) -> DeviceView in
+            switch managed.state {
+            case .failed, .quiesced, .stopped: break
+            default: throw .conflict("device \(id) is \(managed.state.name); only a failed or quiesced device recovers")
+            }
+            try bringUp(managed, kind: EventKind.manual)
+            return view(try self.record(id))
+        }
+    }
+
+    /// The shared path from stored definition to live device: recovery when the driver still has the device,
+    /// a fresh build with the same id otherwise. Records the attempt; leaves the device `failed` with the reason
+    /// if it does not work.
+    @discardableResult
+    func bringUp(_ managed: ManagedDevice, kind: String) throws(APIError) -> String {
+        let id = managed.id
+        let record = try record(id)
+        let started = Date()
+        let log = deviceLogger(id)
+        let previous = managed.state
+        managed.state = .recovering
+        do {
+            let engine = try kernel.engine()
+            let spec = try record.spec()
+            let how: String
+            let device: Device
+            if var info = try? engine.control.deviceInfo(id) {
+                info = try waitUntilServerless(engine, info)
+                switch info.state {
+                case .quiesced, .failIO:
+                    guard info.flags.contains(.userRecovery) else {
+                        throw APIError.conflict("device id \(id) exists in the kernel without user recovery")
+                    }
+                    device = try engine.recover(spec)
+                    how = "user recovery (the driver held it \(info.state!))"
+                default:
+                    // DEAD: a device without recovery whose server died, or one never started. Nothing to resume.
+                    try? engine.control.stopDevice(id)
+                    try engine.control.deleteDevice(id)
+                    device = try engine.create(spec)
+                    how = "rebuilt with ADD_DEV under the same id (the driver had it \(info.state?.description ?? "?"))"
+                }
+            } else {
+                device = try engine.create(spec)
+                how = "rebuilt with ADD_DEV under the same id"
+            }
+            var running = record
+            running.desiredState = .running
+            running.lastError = nil
+            try saving(running, event: Self.event(record, kind, since: started, detail: how))
+            managed.state = .live(device)
+            log.info("device live: \(how)", metadata: ["ublk.event": "\(kind)"])
+            return how
+        } catch {
+            let apiError = APIError.unexpected(error, logger: log)
+            log.error("bringing the device up failed: \(apiError.message)", metadata: ["ublk.event": "\(kind)"])
+            managed.state = .failed(apiError.message)
+            var failed = record
+            failed.lastError = apiError.message
+            try? saving(failed, event: Self.event(record, kind, since: started, error: apiError.message))
+            if case .stopped = previous, kind == EventKind.started { managed.state = .stopped }
+            throw apiError
+        }
+    }
+
+    /// Stops and deletes whatever the driver has under this id: the device this process serves, or one left
+    /// quiesced or half-recovered by a dead server.
+    func removeKernelDevice(_ managed: ManagedDevice) throws(APIError) {
+        if let device = managed.state.device {
+            do {
+                try device.stop()
+                try device.delete()
+            } catch {
+                throw .from(error)
+            }
+        } else if let engine = kernel.current, (try? engine.control.deviceInfo(managed.id)) != nil {
+            do {
+                try? engine.control.stopDevice(managed.id)
+                try engine.control.deleteDevice(managed.id)
+            } catch {
+                throw .from(error)
+            }
+        }
+        managed.state = .stopped
+    }
+
+    func saving(_ record: DeviceRecord, event: EventRecord) throws(APIError) {
+        do {
+            try store.write { transaction in
+                try transaction.updateDevice(record)
+                try transaction.appendEvent(event)
+            }
+        } catch {
+            throw .unexpected(error, logger: logger)
+        }
+    }
+}

@@ -1,0 +1,14 @@
+/// What the API needs from the rest of the daemon. The router calls it; the daemon implements it; tests fake it.
+/// Calls may block (building a device takes a while); the transport runs each connection on its own thread.
+public protocol DeviceService: Sendable {
+    func createDevice(_ request: CreateDeviceRequest) throws(APIError) -> DeviceView
+    func listDevices() -> [DeviceView]
+    func device(id: UInt32) throws(APIError) -> DeviceView
+    func stopDevice(id: UInt32) throws(APIError) -> DeviceView
+    func startDevice(id: UInt32) throws(APIError) -> DeviceView
+    func recoverDevice(id: UInt32) throws(APIError) -> DeviceView
+    func deleteDevice(id: UInt32) throws(APIError)
+    func statistics(id: UInt32) throws(APIError) -> DeviceStatisticsView
+    func events(id: UInt32, limit: Int, before: Int64?) throws(APIError) -> EventPage
+    func health() -> HealthView
+}

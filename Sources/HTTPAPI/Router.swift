@@ -1,0 +1,167 @@
+import Foundation
+
+/// The REST API as a pure function from request to response: no sockets, so every route and error is testable
+/// with a fake `DeviceService`. The transport below it only moves bytes.
+public final class Router: Sendable {
+    public struct Route: Sendable, Hashable {
+        public let method: String
+        /// Path with `{id}` for a device id, as in api/openapi.yaml.
+        public let pattern: String
+    }
+
+    /// Every route the router answers; a test checks this list against api/openapi.yaml.
+    public static let routes: [Route] = [
+        Route(method: "GET", pattern: "/health"),
+        Route(method: "GET", pattern: "/devices"),
+        Route(method: "POST", pattern: "/devices"),
+        Route(method: "GET", pattern: "/devices/{id}"),
+        Route(method: "DELETE", pattern: "/devices/{id}"),
+        Route(method: "POST", pattern: "/devices/{id}/stop"),
+        Route(method: "POST", pattern: "/devices/{id}/start"),
+        Route(method: "POST", pattern: "/devices/{id}/recover"),
+        Route(method: "GET", pattern: "/devices/{id}/stats"),
+        Route(method: "GET", pattern: "/devices/{id}/events"),
+    ]
+
+    public static let maxBodyBytes = 64 * 1024
+
+    let service: any DeviceService
+    let token: String?
+
+    public init(service: any DeviceService, token: String?) {
+        self.service = service
+        self.token = token
+    }
+
+    public func handle(_ request: HTTPRequest) -> HTTPResponse {
+        do {
+            return try route(request)
+        } catch {
+            return Self.errorResponse(error)
+        }
+    }
+
+    func route(_ request: HTTPRequest) throws(APIError) -> HTTPResponse {
+        try authorize(request)
+        if request.bodyTooLarge {
+            throw APIError(.payloadTooLarge, "request bodies are limited to \(Self.maxBodyBytes) bytes")
+        }
+        let segments = request.path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
+        let matching = Self.routes.filter { Self.matches($0.pattern, segments) }
+        guard !matching.isEmpty else { throw .notFound("no such resource: \(request.path)") }
+        guard let route = matching.first(where: { $0.method == request.method }) else {
+            let allowed = matching.map(\.method).joined(separator: ", ")
+            throw APIError(.methodNotAllowed, "\(request.method) is not allowed on \(request.path) (allowed: \(allowed))")
+        }
+        let id = segments.count >= 2 ? segments[1] : nil
+        switch (route.method, route.pattern) {
+        case ("GET", "/health"):
+            return try Self.json(200, service.health())
+        case ("GET", "/devices"):
+            return try Self.json(200, DeviceList(devices: service.listDevices()))
+        case ("POST", "/devices"):
+            let body = try JSONValue.object(from: request.body)
+            return try Self.json(201, service.createDevice(try CreateDeviceRequest(json: body)))
+        case ("GET", "/devices/{id}"):
+            return try Self.json(200, service.device(id: try Self.deviceID(id)))
+        case ("DELETE", "/devices/{id}"):
+            try service.deleteDevice(id: try Self.deviceID(id))
+            return HTTPResponse(status: 204, body: [])
+        case ("POST", "/devices/{id}/stop"):
+            return try Self.json(200, service.stopDevice(id: try Self.deviceID(id)))
+        case ("POST", "/devices/{id}/start"):
+            return try Self.json(200, service.startDevice(id: try Self.deviceID(id)))
+        case ("POST", "/devices/{id}/recover"):
+            return try Self.json(200, service.recoverDevice(id: try Self.deviceID(id)))
+        case ("GET", "/devices/{id}/stats"):
+            return try Self.json(200, service.statistics(id: try Self.deviceID(id)))
+        case ("GET", "/devices/{id}/events"):
+            let limit = try Self.integerQuery(request, "limit", range: 1...1000) ?? 50
+            let before = try Self.integerQuery(request, "before", range: 1...Int(Int64.max)).map(Int64.init)
+            return try Self.json(200, service.events(id: try Self.deviceID(id), limit: limit, before: before))
+        default:
+            throw APIError(.internal, "route without a handler")
+        }
+    }
+
+    func authorize(_ request: HTTPRequest) throws(APIError) {
+        guard let token else { return }
+        let presented = request.headers["authorization"] ?? ""
+        guard Self.constantTimeEqual(presented, "Bearer \(token)") else {
+            throw APIError(.unauthorized, "send the API token as \"Authorization: Bearer <token>\"")
+        }
+    }
+
+    static func constantTimeEqual(_ lhs: String, _ rhs: String) -> Bool {
+        let a = Array(lhs.utf8), b = Array(rhs.utf8)
+        var difference = UInt8(a.count == b.count ? 0 : 1)
+        for index in 0..<max(a.count, b.count) {
+            difference |= (index < a.count ? a[index] : 0) ^ (index < b.count ? b[index] : 0)
+        }
+        return difference == 0
+    }
+
+    static func matches(_ pattern: String, _ segments: [String]) -> Bool {
+        let parts = pattern.split(separator: "/").map(String.init)
+        guard parts.count == segments.count else { return false }
+        return zip(parts, segments).allSatisfy { $0 == "{id}" || $0 == $1 }
+    }
+
+    static func deviceID(_ segment: String?) throws(APIError) -> UInt32 {
+        guard let segment, let id = UInt32(segment), String(id) == segment else {
+            throw .notFound("no device with id \(segment ?? "")")
+        }
+        return id
+    }
+
+    /// The device id a request path is about, for log metadata.
+    public static func deviceID(inPath path: String) -> UInt32? {
+        let segments = path.split(separator: "/")
+        guard segments.count >= 2, segments[0] == "devices" else { return nil }
+        return UInt32(segments[1])
+    }
+
+    static func integerQuery(_ request: HTTPRequest, _ name: String, range: ClosedRange<Int>) throws(APIError)
+        -> Int?
+    {
+        guard let text = request.query[name] else { return nil }
+        guard let value = Int(text), range.contains(value) else {
+            throw .validation("query parameter \(name) must be an integer in \(range.lowerBound)...\(range.upperBound)")
+        }
+        return value
+    }
+
+    // MARK: encoding
+
+    static func encoder() -> JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }
+
+    static func json<T: Encodable>(_ status: Int, _ value: T) throws(APIError) -> HTTPResponse {
+        do {
+            var body = Array(try encoder().encode(value))
+            body.append(UInt8(ascii: "\n"))
+            return HTTPResponse(status: status, body: body)
+        } catch {
+            throw APIError(.internal, "could not encode the response")
+        }
+    }
+
+    struct ErrorBody: Encodable {
+        struct Detail: Encodable {
+            let code: String
+            let message: String
+        }
+        let error: Detail
+    }
+
+    public static func errorResponse(_ error: APIError) -> HTTPResponse {
+        let body = ErrorBody(error: .init(code: error.code.rawValue, message: error.message))
+        let bytes = (try? encoder().encode(body)).map { Array($0) + [UInt8(ascii: "\n")] } ?? []
+        return HTTPResponse(status: error.code.status, body: bytes)
+    }
+}
