@@ -67,7 +67,9 @@ let package = Package(
             dependencies: ["Engine", .product(name: "SystemPackage", package: "swift-system")],
             path: "Tests/TestSupport"),
         .testTarget(name: "UblkABITests", dependencies: ["UblkABI", "CUblk"]),
-        .testTarget(name: "StoreTests", dependencies: ["Store", "TestSupport"]),
+        .testTarget(
+            name: "StoreTests",
+            dependencies: ["Store", "TestSupport", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "HTTPAPITests", dependencies: ["HTTPAPI", "TestSupport"]),
         .testTarget(
             name: "URingTests",

@@ -34,9 +34,10 @@ let accessHandler: MHD_AccessHandlerCallback = {
     let response = box.handler(request)
     var logger = box.logger
     if let id = Router.deviceID(inPath: request.path) { logger[metadataKey: "ublk.dev_id"] = "\(id)" }
-    let elapsed = ContinuousClock.now - pending.started
+    let elapsed = (ContinuousClock.now - pending.started).components
+    let milliseconds = Double(elapsed.seconds) * 1000 + Double(elapsed.attoseconds / 1_000_000_000_000) / 1000
     logger.info("\(request.method) \(request.path) \(response.status)", metadata: [
-        "http.duration_ms": "\(Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000)",
+        "http.duration_ms": "\(milliseconds)",
     ])
     return queue(response, on: connection)
 }

@@ -1,0 +1,38 @@
+import Foundation
+internal import GRDB
+
+/// The SQL behind every event operation; see `DeviceQueries`.
+enum EventQueries {
+    /// The id in `event` is ignored: SQLite assigns the next one, so ids always grow with insertion order.
+    static func append(_ event: EventRecord, _ db: Database) throws -> EventRecord {
+        var fresh = event.normalized
+        fresh.id = 0
+        var row = EventRow(fresh)
+        try row.insert(db)
+        return row.record
+    }
+
+    static func events(deviceID: UInt32, limit: Int, before: Int64?, _ db: Database) throws -> [EventRecord] {
+        // SQLite reads a negative LIMIT as "no limit".
+        guard limit > 0 else { return [] }
+        var request = EventRow.filter(EventRow.Columns.deviceID == deviceID)
+        if let before {
+            request = request.filter(EventRow.Columns.id < before)
+        }
+        return try request.order(EventRow.Columns.id.desc).limit(limit).fetchAll(db).map(\.record)
+    }
+
+    static func lastEvent(deviceID: UInt32, kinds: Set<String>?, _ db: Database) throws -> EventRecord? {
+        try request(deviceID: deviceID, kinds: kinds).order(EventRow.Columns.id.desc).fetchOne(db)?.record
+    }
+
+    static func eventCount(deviceID: UInt32, kinds: Set<String>?, _ db: Database) throws -> Int {
+        try request(deviceID: deviceID, kinds: kinds).fetchCount(db)
+    }
+
+    private static func request(deviceID: UInt32, kinds: Set<String>?) -> QueryInterfaceRequest<EventRow> {
+        let request = EventRow.filter(EventRow.Columns.deviceID == deviceID)
+        guard let kinds else { return request }
+        return request.filter(kinds.contains(EventRow.Columns.kind))
+    }
+}

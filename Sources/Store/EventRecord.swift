@@ -1,0 +1,36 @@
+import Foundation
+
+/// One lifecycle step or recovery attempt of a device: a row of `events`. Events keep the device's id and name
+/// because they outlive the device.
+public struct EventRecord: Sendable, Equatable, Codable {
+    /// Assigned by the store on insert; 0 before. Increases with every event, so it orders events and pages them.
+    public var id: Int64
+    public var deviceID: UInt32
+    public var deviceName: String
+    /// created, started, stopped, deleted, crash_recovery, recreate, manual, resize, create_failed, ...
+    public var kind: String
+    public var startedAt: Date
+    public var finishedAt: Date?
+    public var durationMs: Int64?
+    /// "ok" or "failed".
+    public var outcome: String
+    public var error: String?
+    /// Free text (or JSON) for whatever else the daemon wants to keep.
+    public var detail: String?
+
+    public init(
+        id: Int64 = 0, deviceID: UInt32, deviceName: String, kind: String, startedAt: Date, finishedAt: Date? = nil,
+        durationMs: Int64? = nil, outcome: String, error: String? = nil, detail: String? = nil
+    ) {
+        self.id = id
+        self.deviceID = deviceID
+        self.deviceName = deviceName
+        self.kind = kind
+        self.startedAt = startedAt
+        self.finishedAt = finishedAt
+        self.durationMs = durationMs
+        self.outcome = outcome
+        self.error = error
+        self.detail = detail
+    }
+}
