@@ -8,6 +8,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "ublkd", targets: ["ublkd"]),
+        .executable(name: "ublkctl", targets: ["ublkctl"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
@@ -62,6 +63,10 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
+        // A small CLI over the REST API; knows the API's JSON, nothing of the daemon's insides.
+        .executableTarget(
+            name: "ublkctl",
+            dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .target(
             name: "TestSupport",
             dependencies: ["Engine", .product(name: "SystemPackage", package: "swift-system")],
@@ -70,7 +75,9 @@ let package = Package(
         .testTarget(
             name: "StoreTests",
             dependencies: ["Store", "TestSupport", .product(name: "Logging", package: "swift-log")]),
-        .testTarget(name: "HTTPAPITests", dependencies: ["HTTPAPI", "TestSupport"]),
+        .testTarget(
+            name: "HTTPAPITests",
+            dependencies: ["HTTPAPI", "TestSupport", .product(name: "Logging", package: "swift-log")]),
         .testTarget(
             name: "URingTests",
             dependencies: ["URing", "CLinux", "TestSupport", .product(name: "SystemPackage", package: "swift-system")]),
