@@ -96,8 +96,18 @@ extension DeviceManager {
                     guard info.flags.contains(.userRecovery) else {
                         throw APIError.conflict("device id \(id) exists in the kernel without user recovery")
                     }
-                    device = try engine.recover(spec)
-                    how = "user recovery (the driver held it \(info.state!))"
+                    do {
+                        device = try engine.recover(spec)
+                        how = "user recovery (the driver held it \(info.state!))"
+                    } catch {
+                        guard case .controlCommand(.startUserRecovery, _, .invalidArgument) = error else { throw error }
+                        // 6.12 refuses a second START_USER_RECOVERY after a server died halfway through one:
+                        // the device cannot be resumed, only rebuilt (held I/O fails, the data on disk stays).
+                        try? engine.control.stopDevice(id)
+                        try engine.control.deleteDevice(id)
+                        device = try engine.create(spec)
+                        how = "rebuilt with ADD_DEV: the driver refused user recovery after an interrupted one"
+                    }
                 default:
                     // DEAD: a device without recovery whose server died, or one never started. Nothing to resume.
                     try? engine.control.stopDevice(id)

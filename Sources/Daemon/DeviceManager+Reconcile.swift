@@ -69,7 +69,7 @@ extension DeviceManager {
         let served = devices.withLock { Array($0.values) }
         for managed in served {
             guard let device = managed.state.device else { continue }
-            device.abandon()
+            device.handOver()
             managed.state = .quiesced
             deviceLogger(managed.id).info("device handed over to the driver")
         }

@@ -69,6 +69,24 @@ public final class Device: Sendable {
         logger.info("device deleted")
     }
 
+    /// A planned hand-over to the next server (daemon restart). Where the device has `UBLK_F_QUIESCE`, the driver
+    /// first stops handing out requests and lets the ones in flight complete, so none is re-issued; otherwise the
+    /// queues simply leave and the driver re-queues what they held.
+    public func handOver(quiesceTimeoutMilliseconds: UInt64 = 10_000) {
+        if info.flags.contains(.quiesce) {
+            do {
+                try control.quiesceDevice(id, timeoutMilliseconds: quiesceTimeoutMilliseconds)
+                // The queues leave by themselves once every command is aborted and their I/O is committed.
+                releaseResources()
+                logger.info("device quiesced and handed over")
+                return
+            } catch {
+                logger.warning("QUIESCE_DEV failed, handing over without it: \(error)")
+            }
+        }
+        abandon()
+    }
+
     /// Leaves the device to the driver without stopping it: the queue threads exit, and a device created with user
     /// recovery is quiesced with its I/O held until a new server recovers it.
     public func abandon() {

@@ -49,10 +49,12 @@ public final class Engine: Sendable {
 
     func build<T: Target>(_ spec: DeviceSpec, target: T) throws(EngineError) -> Device {
         let requested = spec.recovery.features
+        // QUIESCE lets a planned restart drain in-flight I/O instead of having it re-issued; taken where offered.
+        let optional: Features = spec.recovery != .none ? features.intersection(.quiesce) : []
         let wanted = DeviceInfo(
             queueCount: UInt16(spec.queues), queueDepth: UInt16(spec.queueDepth),
             maxIOBufferBytes: UInt32(spec.maxIOBytes), deviceID: spec.deviceID ?? ControlCommand.anyDevice,
-            flags: requested.union(.commandIoctlEncode))
+            flags: requested.union(optional).union(.commandIoctlEncode))
         let info: DeviceInfo
         do {
             info = try control.addDevice(wanted)
@@ -102,6 +104,7 @@ public final class Engine: Sendable {
                 usleep(100_000)
             }
         }
+        if let pause = Self.recoveryPauseForTests { usleep(pause) }
         let geometry = try control.params(id)
         var recovered = spec
         recovered.sizeBytes = geometry.basic.deviceSectors * 512
@@ -120,6 +123,11 @@ public final class Engine: Sendable {
             return try recoverAttach(recovered, target, info, log)
         }
     }
+
+    /// Fault injection for the VM tests only: `UBLKD_TEST_RECOVERY_PAUSE_MS` holds a recovery between
+    /// START_USER_RECOVERY and the queues' fetches, so a test can kill the daemon exactly there.
+    static let recoveryPauseForTests: UInt32? = getenv("UBLKD_TEST_RECOVERY_PAUSE_MS")
+        .flatMap { UInt32(String(cString: $0)) }.map { $0 * 1000 }
 
     func recoverAttach<T: Target>(_ spec: DeviceSpec, _ target: T, _ info: DeviceInfo, _ log: Logger)
         throws(EngineError) -> Device
