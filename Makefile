@@ -7,7 +7,8 @@ PREFIX ?= /usr/local
 
 run: deps-run
 	$(SWIFT) build -c release --product ublkd
-	.build/release/ublkd features
+	$(SWIFT) build -c release --product ublkctl
+	.build/release/ublkd --state-dir $(STATE_DIR)
 
 test: deps-test build-tests unit-test vm-fetch vm-test
 
