@@ -75,6 +75,7 @@ let package = Package(
         .testTarget(
             name: "StoreTests",
             dependencies: ["Store", "TestSupport", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "UblkctlTests", dependencies: ["ublkctl"]),
         .testTarget(
             name: "HTTPAPITests",
             dependencies: ["HTTPAPI", "TestSupport", .product(name: "Logging", package: "swift-log")]),

@@ -1,7 +1,9 @@
 import Engine
+import Dispatch
 import Foundation
 import HTTPAPI
 import Store
+import Synchronization
 import UblkABI
 
 extension DeviceManager {
@@ -10,7 +12,6 @@ extension DeviceManager {
     /// undone. A device that cannot come back is `failed` with its reason; the others still come back.
     func reconcile() {
         let started = Date()
-        var recovered = 0, recreated = 0, failed = 0
         let records: [DeviceRecord]
         do {
             records = try store.devices()
@@ -19,6 +20,7 @@ extension DeviceManager {
             return
         }
         let inKernel = KernelInventory.deviceIDs()
+        var toBringUp: [(ManagedDevice, String)] = []
         for record in records {
             let managed = ManagedDevice(id: record.id, state: .stopped)
             devices.withLock { $0[record.id] = managed }
@@ -28,15 +30,36 @@ extension DeviceManager {
             case .creating:
                 undoInterruptedCreate(record, managed)
             case .running:
-                let kind = inKernel.contains(record.id) ? EventKind.crashRecovery : EventKind.recreate
-                do {
-                    try bringUp(managed, kind: kind)
-                    if kind == EventKind.crashRecovery { recovered += 1 } else { recreated += 1 }
-                } catch {
-                    failed += 1
+                toBringUp.append((managed, inKernel.contains(record.id) ? EventKind.crashRecovery : EventKind.recreate))
+            }
+        }
+        // Devices come back side by side: most of a recovery is waiting on the driver, and one slow device
+        // (its old server's char device still being released) must not hold up the others.
+        let outcomes = Mutex((recovered: 0, recreated: 0, failed: 0))
+        let group = DispatchGroup()
+        let slots = DispatchSemaphore(value: 8)
+        for (managed, kind) in toBringUp {
+            slots.wait()
+            group.enter()
+            Thread.detachNewThread {
+                defer {
+                    slots.signal()
+                    group.leave()
+                }
+                let succeeded = (try? self.bringUp(managed, kind: kind)) != nil
+                outcomes.withLock { counts in
+                    if !succeeded {
+                        counts.failed += 1
+                    } else if kind == EventKind.crashRecovery {
+                        counts.recovered += 1
+                    } else {
+                        counts.recreated += 1
+                    }
                 }
             }
         }
+        group.wait()
+        let (recovered, recreated, failed) = outcomes.withLock { $0 }
         let report = HealthView.StartReport(
             startedAt: started, durationMs: Int64((Date().timeIntervalSince(started) * 1000).rounded()),
             recovered: recovered, recreated: recreated, failed: failed)

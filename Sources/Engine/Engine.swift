@@ -94,25 +94,17 @@ public final class Engine: Sendable {
         guard let id = spec.deviceID else { throw .invalidConfiguration("recovery needs the device id") }
         let info = try control.deviceInfo(id)
         let log = deviceLogger(id)
-        let deadline = ContinuousClock.now + releaseTimeout
-        while true {
-            do {
-                try control.startUserRecovery(id)
-                break
-            } catch {
-                guard error.controlErrno == .resourceBusy, ContinuousClock.now < deadline else { throw error }
-                usleep(100_000)
-            }
-        }
-        if let pause = Self.recoveryPauseForTests { usleep(pause) }
+        // The geometry is the driver's (SET_PARAMS is refused now); the backing store is checked before the
+        // driver is asked to reset anything, so a missing file leaves the device exactly as it was.
         let geometry = try control.params(id)
         var recovered = spec
         recovered.sizeBytes = geometry.basic.deviceSectors * 512
         switch spec.target {
         case .null:
-            return try recoverAttach(recovered, NullTarget(), info, log)
+            return try recoverAttach(recovered, NullTarget(), info, log, releaseTimeout)
         case .memory:
-            return try recoverAttach(recovered, MemoryTarget(sizeBytes: recovered.sizeBytes), info, log)
+            return try recoverAttach(recovered, MemoryTarget(sizeBytes: recovered.sizeBytes), info, log,
+                                     releaseTimeout)
         case .file(let path):
             let target = try FileTarget(path: path, readOnly: spec.readOnly, logicalBlockSize: spec.logicalBlockSize)
             guard target.capacity >= recovered.sizeBytes else {
@@ -120,7 +112,20 @@ public final class Engine: Sendable {
                 throw .backingStore(path: path, reason: "holds \(target.capacity) bytes, less than the device size "
                                     + "\(recovered.sizeBytes)")
             }
-            return try recoverAttach(recovered, target, info, log)
+            return try recoverAttach(recovered, target, info, log, releaseTimeout)
+        }
+    }
+
+    func startUserRecovery(_ id: UInt32, releaseTimeout: Duration) throws(EngineError) {
+        let deadline = ContinuousClock.now + releaseTimeout
+        while true {
+            do {
+                try control.startUserRecovery(id)
+                return
+            } catch {
+                guard error.controlErrno == .resourceBusy, ContinuousClock.now < deadline else { throw error }
+                usleep(100_000)
+            }
         }
     }
 
@@ -129,9 +134,16 @@ public final class Engine: Sendable {
     static let recoveryPauseForTests: UInt32? = getenv("UBLKD_TEST_RECOVERY_PAUSE_MS")
         .flatMap { UInt32(String(cString: $0)) }.map { $0 * 1000 }
 
-    func recoverAttach<T: Target>(_ spec: DeviceSpec, _ target: T, _ info: DeviceInfo, _ log: Logger)
-        throws(EngineError) -> Device
+    func recoverAttach<T: Target>(_ spec: DeviceSpec, _ target: T, _ info: DeviceInfo, _ log: Logger,
+                                  _ releaseTimeout: Duration) throws(EngineError) -> Device
     {
+        do {
+            try startUserRecovery(info.deviceID, releaseTimeout: releaseTimeout)
+        } catch {
+            target.close()
+            throw error
+        }
+        if let pause = Self.recoveryPauseForTests { usleep(pause) }
         let device = try attach(spec, target: target, info: info, log: log) { () throws(EngineError) in
             try control.endUserRecovery(info.deviceID, serverPID: getpid())
         }

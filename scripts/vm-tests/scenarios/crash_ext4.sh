@@ -3,6 +3,7 @@
 # files written before the crash match their checksums, writing goes on, and fsck -n is clean after unmount.
 . "$(dirname "$0")/../lib.sh"
 
+rm -f "$WORK/stop-writer" "$WORK/during.sums"
 start_daemon
 create_device '{"name":"raw","target":"file","path":"'"$WORK"'/raw.img","size":"256MiB","create":true}'
 raw=$DEV

@@ -1,0 +1,86 @@
+import ArgumentParser
+import Foundation
+
+struct CreateCommand: APICommand {
+    static let configuration = CommandConfiguration(
+        commandName: "create",
+        abstract: "Define a device and build it; all or nothing.",
+        discussion: """
+            Only the options given are sent; the daemon fills in its defaults for the rest.
+            Examples:
+              ublkctl create scratch --target memory --size 256MiB
+              ublkctl create data --target file --path /srv/data.img --size 10GiB --create
+            """)
+
+    enum Target: String, CaseIterable, ExpressibleByArgument {
+        case null, file, memory
+    }
+
+    enum Recovery: String, CaseIterable, ExpressibleByArgument {
+        case reissue
+        case failIO = "fail_io"
+        case none
+    }
+
+    enum IOMode: String, CaseIterable, ExpressibleByArgument {
+        case auto, copy
+        case zeroCopy = "zero_copy"
+    }
+
+    @OptionGroup var connection: ConnectionOptions
+
+    @Argument(help: "Name: 1-64 characters of A-Z a-z 0-9 . _ -") var name: String
+    @Option(help: "What serves the I/O.") var target: Target
+    @Option(help: "file target: absolute path of a regular file or block device.") var path: String?
+    @Option(help: "Bytes, or a size such as 512MiB, 10GiB (binary) or 1GB (decimal).") var size: String?
+    @Flag(help: "file target: make a sparse file of --size bytes (refused if it exists).") var create = false
+    @Option(help: "Number of I/O queues (at most the CPU count).") var queues: Int?
+    @Option(help: "Requests in flight per queue (1-4096).") var depth: Int?
+    @Option(name: .customLong("block-size"), help: "Logical block size: 512 or 4096.") var blockSize: Int?
+    @Option(name: .customLong("max-io-size"), help: "Largest single I/O in bytes (4096-4194304).") var maxIOSize: Int?
+    @Flag(name: .customLong("read-only"), help: "Refuse writes.") var readOnly = false
+    @Option(help: "What to do with in-flight I/O when ublkd restarts.") var recovery: Recovery?
+    @Option(name: .customLong("io-mode"), help: "How data moves between the kernel and the target.") var ioMode: IOMode?
+
+    /// The POST body. Optionals left nil are omitted by the synthesized encoder, so the daemon's defaults apply.
+    struct Body: Encodable {
+        var name: String
+        var target: String
+        var path: String?
+        var size: String?
+        var create: Bool?
+        var queues: Int?
+        var queueDepth: Int?
+        var blockSize: Int?
+        var maxIOSize: Int?
+        var readOnly: Bool?
+        var recovery: String?
+        var ioMode: String?
+
+        enum CodingKeys: String, CodingKey {
+            case name, target, path, size, create, queues, recovery
+            case queueDepth = "queue_depth", blockSize = "block_size", maxIOSize = "max_io_size"
+            case readOnly = "read_only", ioMode = "io_mode"
+        }
+    }
+
+    var body: Body {
+        Body(name: name, target: target.rawValue, path: path, size: size, create: create ? true : nil,
+             queues: queues, queueDepth: depth, blockSize: blockSize, maxIOSize: maxIOSize,
+             readOnly: readOnly ? true : nil, recovery: recovery?.rawValue, ioMode: ioMode?.rawValue)
+    }
+
+    func run(with api: APIClient, output: Output) throws(CLIError) {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let json: Data
+        do {
+            json = try encoder.encode(body)
+        } catch {
+            throw .usage("cannot encode the request: \(error)")
+        }
+        let answer = try api.call("POST", "/devices", json: Array(json))
+        if connection.json { return output.raw(answer) }
+        try api.decode(Device.self, from: answer).detailLines().forEach(output.line)
+    }
+}
