@@ -29,14 +29,19 @@ public final class Engine: Sendable {
         case .memory:
             return try build(spec, target: MemoryTarget(sizeBytes: spec.sizeBytes))
         case .file(let path):
-            let target = try FileTarget(path: path, readOnly: spec.readOnly, logicalBlockSize: spec.logicalBlockSize)
-            guard target.capacity >= spec.sizeBytes else {
-                target.close()
-                throw .backingStore(path: path, reason: "holds \(target.capacity) bytes, less than the device size "
-                                    + "\(spec.sizeBytes)")
-            }
-            return try build(spec, target: target)
+            return try build(spec, target: openFile(path, for: spec))
         }
+    }
+
+    /// Opens a backing file and checks it can hold the whole device.
+    func openFile(_ path: String, for spec: DeviceSpec) throws(EngineError) -> FileTarget {
+        let target = try FileTarget(path: path, readOnly: spec.readOnly, logicalBlockSize: spec.logicalBlockSize)
+        guard target.capacity >= spec.sizeBytes else {
+            target.close()
+            throw .backingStore(path: path, reason: "holds \(target.capacity) bytes, less than the device size "
+                                + "\(spec.sizeBytes)")
+        }
+        return target
     }
 
     /// Refuses, before any kernel call, what the driver would silently drop.
@@ -106,13 +111,7 @@ public final class Engine: Sendable {
             return try recoverAttach(recovered, MemoryTarget(sizeBytes: recovered.sizeBytes), info, log,
                                      releaseTimeout)
         case .file(let path):
-            let target = try FileTarget(path: path, readOnly: spec.readOnly, logicalBlockSize: spec.logicalBlockSize)
-            guard target.capacity >= recovered.sizeBytes else {
-                target.close()
-                throw .backingStore(path: path, reason: "holds \(target.capacity) bytes, less than the device size "
-                                    + "\(recovered.sizeBytes)")
-            }
-            return try recoverAttach(recovered, target, info, log, releaseTimeout)
+            return try recoverAttach(recovered, openFile(path, for: recovered), info, log, releaseTimeout)
         }
     }
 

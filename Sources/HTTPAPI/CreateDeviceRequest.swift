@@ -35,6 +35,8 @@ public struct CreateDeviceRequest: Sendable, Equatable {
         "name", "target", "path", "size", "create", "queues", "queue_depth", "block_size", "max_io_size",
         "read_only", "recovery", "io_mode",
     ]
+    /// Far beyond any real disk, and within what SQLite's 64-bit integers hold.
+    static let maxSize: UInt64 = 1 << 60
     static let targets: Set<String> = ["null", "file", "memory"]
     static let recoveryModes: Set<String> = ["reissue", "fail_io", "none"]
     static let ioModes: Set<String> = ["auto", "copy", "zero_copy"]
@@ -88,6 +90,7 @@ public struct CreateDeviceRequest: Sendable, Equatable {
         }
         if let size {
             guard size > 0 else { throw .validation("size must be greater than zero") }
+            guard size <= Self.maxSize else { throw .validation("size must be at most \(Self.maxSize) bytes (1 EiB)") }
             if [512, 4096].contains(blockSize), size % UInt64(blockSize) != 0 {
                 throw .validation("size \(size) is not a multiple of the block size \(blockSize)")
             }
@@ -125,21 +128,21 @@ struct FieldReader {
 
     func integer(_ key: String) throws(APIError) -> Int? {
         guard let value = try value(key, required: false) else { return nil }
-        guard case .number(let number) = value, let integer = Int(exactly: number) else {
+        guard case .integer(let integer) = value, let fitting = Int(exactly: integer) else {
             throw .validation("\"\(key)\" must be an integer")
         }
-        return integer
+        return fitting
     }
 
     /// A byte count: a non-negative integer, or a string such as "512MiB", "10GiB", "1G" or "4096".
     func size(_ key: String) throws(APIError) -> UInt64? {
         guard let value = try value(key, required: false) else { return nil }
         switch value {
-        case .number(let number):
-            guard number >= 0, let bytes = UInt64(exactly: number) else {
-                throw .validation("\"\(key)\" must be a positive whole number of bytes")
-            }
-            return bytes
+        case .integer(let integer):
+            guard integer >= 0 else { throw .validation("\"\(key)\" must be a positive whole number of bytes") }
+            return UInt64(integer)
+        case .number:
+            throw .validation("\"\(key)\" must be a whole number of bytes")
         case .string(let text):
             guard let bytes = ByteSize.parse(text) else {
                 throw .validation("\"\(key)\" \"\(text)\" is not a size (e.g. 1073741824, \"512MiB\", \"10GiB\")")

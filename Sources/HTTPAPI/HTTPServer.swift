@@ -12,6 +12,7 @@ public final class HTTPServer: Sendable {
     nonisolated(unsafe) private var daemon: OpaquePointer?
     nonisolated(unsafe) private var boxPointer: UnsafeMutableRawPointer?
     private let stopped = Mutex(false)
+    private let listeningSocket = Mutex<Int32?>(nil)
     let handler: @Sendable (HTTPRequest) -> HTTPResponse
     let logger: Logger
     public let port: Int
@@ -42,7 +43,10 @@ public final class HTTPServer: Sendable {
 
     /// Stops accepting connections at once; requests already being served run to their end.
     public func quiesce() {
-        if let daemon { _ = MHD_quiesce_daemon(daemon) }
+        guard let daemon, stopped.withLock({ !$0 }) else { return }
+        // MHD hands the listening socket back; it is ours to close, after MHD_stop_daemon.
+        let socket = MHD_quiesce_daemon(daemon)
+        if socket >= 0 { listeningSocket.withLock { $0 = socket } }
     }
 
     /// Closes the listening socket and waits for the connection threads.
@@ -53,6 +57,7 @@ public final class HTTPServer: Sendable {
         }
         guard first, let daemon else { return }
         MHD_stop_daemon(daemon)
+        if let socket = listeningSocket.withLock({ $0 }) { close(socket) }
         if let boxPointer { Unmanaged<Box>.fromOpaque(boxPointer).release() }
     }
 

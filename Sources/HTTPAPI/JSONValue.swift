@@ -4,6 +4,8 @@ import Foundation
 public enum JSONValue: Equatable, Sendable, Decodable {
     case null
     case bool(Bool)
+    /// A number written without fraction or exponent that fits 64 bits: kept exact (a Double would round sizes).
+    case integer(Int64)
     case number(Double)
     case string(String)
     case array([JSONValue])
@@ -15,6 +17,8 @@ public enum JSONValue: Equatable, Sendable, Decodable {
             self = .null
         } else if let bool = try? container.decode(Bool.self) {
             self = .bool(bool)
+        } else if let integer = try? container.decode(Int64.self) {
+            self = .integer(integer)
         } else if let number = try? container.decode(Double.self) {
             self = .number(number)
         } else if let string = try? container.decode(String.self) {
@@ -28,6 +32,8 @@ public enum JSONValue: Equatable, Sendable, Decodable {
 
     /// Parses a request body that must be one JSON object.
     public static func object(from body: [UInt8]) throws(APIError) -> [String: JSONValue] {
+        // Foundation's decoder accepts trailing commas; RFC 8259 does not, and neither does this API.
+        if hasTrailingComma(body) { throw APIError(.invalidJSON, "the body is not valid JSON (trailing comma)") }
         let value: JSONValue
         do {
             value = try JSONDecoder().decode(JSONValue.self, from: Data(body))
@@ -38,5 +44,25 @@ public enum JSONValue: Equatable, Sendable, Decodable {
             throw APIError(.invalidJSON, "the body must be a JSON object")
         }
         return object
+    }
+
+    /// A comma followed (after white space) by `}` or `]`, outside strings.
+    static func hasTrailingComma(_ body: [UInt8]) -> Bool {
+        var inString = false, escaped = false, afterComma = false
+        for byte in body {
+            if inString {
+                if escaped { escaped = false } else if byte == UInt8(ascii: "\\") { escaped = true }
+                else if byte == UInt8(ascii: "\"") { inString = false }
+                continue
+            }
+            switch byte {
+            case UInt8(ascii: "\""): inString = true; afterComma = false
+            case UInt8(ascii: ","): afterComma = true
+            case UInt8(ascii: "}"), UInt8(ascii: "]"): if afterComma { return true }
+            case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\n"), UInt8(ascii: "\r"): break
+            default: afterComma = false
+            }
+        }
+        return false
     }
 }

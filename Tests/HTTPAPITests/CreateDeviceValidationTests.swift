@@ -122,23 +122,20 @@ struct CreateDeviceValidationTests {
         #expect(created != nil)
     }
 
-    /// Integer sizes go through a Double (JSONValue.number), so past 2^53 the size the service gets is not the
-    /// size the client sent: 2^62 + 512 (a multiple of 512) arrives as 2^62, and the odd 2^53 + 1 (which must be
-    /// refused, it is not a multiple of 512) arrives as 2^53 and is accepted. The string form is exact.
+    /// Integer sizes stay integers all the way (a Double would round them past 2^53): 2^59 + 512 arrives exact,
+    /// and the odd 2^53 + 1 is refused as not a multiple of 512 instead of being rounded into one.
     @Test func largeIntegerSizeIsExact() throws {
-        let exact = RouterHarness().create(#"{"name": "d", "target": "null", "size": "4611686018427388416"}"#)
-        #expect(exact.1?.size == 4_611_686_018_427_388_416)
+        let exact = RouterHarness().create(#"{"name": "d", "target": "null", "size": "576460752303423999"}"#)
+        #expect(exact.0.status == 400, "not a multiple of 512")
 
-        withKnownIssue("integer sizes above 2^53 are rounded through Double (FieldReader.size)") {
-            let (rounded, created) = RouterHarness().create(
-                #"{"name": "d", "target": "null", "size": 4611686018427388416}"#)
-            #expect(rounded.status == 201)
-            #expect(created?.size == 4_611_686_018_427_388_416)
+        let (rounded, created) = RouterHarness().create(
+            #"{"name": "d", "target": "null", "size": 576460752303424000}"#)
+        #expect(rounded.status == 201)
+        #expect(created?.size == 576_460_752_303_424_000)
 
-            let (odd, oddCreated) = RouterHarness().create(
-                #"{"name": "d", "target": "null", "size": 9007199254740993}"#)
-            expectError(odd, .validationFailed)
-            #expect(oddCreated == nil)
-        }
+        let (odd, oddCreated) = RouterHarness().create(
+            #"{"name": "d", "target": "null", "size": 9007199254740993}"#)
+        expectError(odd, .validationFailed)
+        #expect(oddCreated == nil)
     }
 }

@@ -75,8 +75,10 @@ final class FakeDeviceService: DeviceService {
 
     func createDevice(_ request: CreateDeviceRequest) throws(APIError) -> DeviceView {
         let (failure, delay) = begin(.create(request), .create)
-        if delay > .zero { Thread.sleep(forTimeInterval: Double(delay.components.seconds)
-                                        + Double(delay.components.attoseconds) / 1e18) }
+        if delay > .zero {
+            let (seconds, attoseconds) = delay.components
+            Thread.sleep(forTimeInterval: Double(seconds) + Double(attoseconds) / 1e18)
+        }
         if let failure { throw failure }
         return state.withLock { state in
             let id = (state.devices.keys.max() ?? 0) + 1

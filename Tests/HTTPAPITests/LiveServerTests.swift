@@ -16,7 +16,7 @@ struct LiveServerTests {
         #expect(response.headers["cache-control"] == "no-store")
         let json = try JSONDecoder().decode(JSONValue.self, from: Data(response.body))
         #expect(json["status"]?.string == "ok")
-        #expect(json["unmanaged_devices"]?.array == [.number(7)])
+        #expect(json["unmanaged_devices"]?.array == [.integer(7)])
         #expect(live.service.calls == [.health])
     }
 
@@ -135,6 +135,20 @@ struct LiveServerTests {
         let answeredAt = try #require(create.answeredAt)
         #expect(answeredAt - create.started >= .milliseconds(1900), "the create was not slow: the test proves nothing")
         #expect(healthDone < answeredAt, "health should answer while the create is still in flight")
+    }
+
+    @Test func addressInUseOrNotOfThisHostIsRefused() throws {
+        let live = try LiveServer()
+        for text in ["127.0.0.1:\(live.port)", "192.0.2.1:0"] {
+            let error = #expect(throws: ListenAddress.Error.self, "\(text)") {
+                _ = try HTTPServer(listen: ListenAddress(parsing: text), logger: Logger(label: "ublkd.test"),
+                                   handler: { _ in HTTPResponse(status: 200, body: []) })
+            }
+            guard case .cannotListen(let address)? = error else { continue }
+            #expect(address == text)
+        }
+        // The first server is unharmed.
+        #expect(try live.send("GET", "/health").status == 200)
     }
 
     @Test(.enabled(if: LiveServerTests.ipv6LoopbackAvailable, "no ::1 on this host"))

@@ -52,6 +52,7 @@ extension JSONValue {
     }
 
     var number: Double? {
+        if case .integer(let integer) = self { return Double(integer) }
         guard case .number(let number) = self else { return nil }
         return number
     }

@@ -118,7 +118,7 @@ struct RouterRouteTests {
     @Test func healthUsesSnakeCaseKeys() throws {
         let json = try RouterHarness().send("GET", "/health").json()
         #expect(json["status"]?.string == "ok")
-        #expect(json["unmanaged_devices"]?.array == [.number(7)])
+        #expect(json["unmanaged_devices"]?.array == [.integer(7)])
         #expect(json["kernel"]?["feature_bits"]?.string == "0x42")
         #expect(json["kernel"]?["features"]?.array?.count == 2)
         #expect(json["last_start"]?["duration_ms"]?.number == 15)
@@ -169,5 +169,15 @@ struct RouterRouteTests {
         #expect(harness.send("GET", "/devices/").status == 200)
         #expect(harness.send("GET", "//devices//0/stats").status == 200)
         #expect(harness.service.calls == [.list, .statistics(0)])
+    }
+
+    /// The transport tags its log line with the device a path is about.
+    @Test func deviceIDForLogMetadata() {
+        #expect(Router.deviceID(inPath: "/devices/3") == 3)
+        #expect(Router.deviceID(inPath: "/devices/4294967295/events") == 4_294_967_295)
+        #expect(Router.deviceID(inPath: "/devices") == nil)
+        #expect(Router.deviceID(inPath: "/health") == nil)
+        #expect(Router.deviceID(inPath: "/devices/abc/stats") == nil)
+        #expect(Router.deviceID(inPath: "/other/3") == nil)
     }
 }

@@ -50,8 +50,6 @@ struct ServerShutdownTests {
         #expect(try live.send("GET", "/health").status == 200)
         live.server.quiesce()
         live.server.stop()
-        withKnownIssue("HTTPServer.quiesce() drops the listen socket MHD_quiesce_daemon returns; nothing closes it") {
-            #expect(connectionRefused(port: port))
-        }
+        #expect(connectionRefused(port: port))
     }
 }
