@@ -157,7 +157,7 @@ public final class Engine: Sendable {
         let id = info.deviceID
         var queues: [any QueueControl] = []
         var charDevice: Int32 = -1
-        do {
+        do throws(EngineError) {
             charDevice = try CharacterDevice.open(deviceID: id)
             for queue in 0..<Int(info.queueCount) {
                 let cpus = (try? control.queueAffinity(id, queue: UInt16(queue))) ?? []
@@ -175,7 +175,7 @@ public final class Engine: Sendable {
             queues.forEach { $0.join() }
             if charDevice >= 0 { close(charDevice) }
             target.close()
-            throw error as! EngineError
+            throw error
         }
         return Device(id: id, spec: spec, info: info, control: control, queues: queues, target: target,
                       charDevice: charDevice, logger: log)
