@@ -170,3 +170,46 @@ extension DeviceManager {
         }
     }
 }
+
+extension DeviceManager {
+    /// Online resize, one story: the backing file grows, the driver takes the new size, the definition records it
+    /// with an event. If the definition cannot be written, the driver goes back to the old size.
+    public func resizeDevice(id: UInt32, _ request: ResizeDeviceRequest) throws(APIError) -> DeviceView {
+        let managed = try managed(id)
+        let record = try record(id)
+        return try managed.exclusively("resize") { () throws(APIError) -> DeviceView in
+            guard let device = managed.state.device else {
+                throw .conflict("device \(id) is \(managed.state.name); only a live device is resized")
+            }
+            let engine = try kernel.engine()
+            if !engine.features.contains(.updateSize) {
+                throw APIError(.featureUnavailable, "online resize needs UBLK_F_UPDATE_SIZE, which this kernel "
+                               + "(\(KernelInventory.release)) does not offer")
+            }
+            let old = record.sizeBytes
+            guard request.size % UInt64(record.blockSize) == 0 else {
+                throw .validation("size \(request.size) is not a multiple of the block size \(record.blockSize)")
+            }
+            if request.size < old && !request.allowShrink {
+                throw .validation("size \(request.size) is smaller than the current \(old), which cuts off data; "
+                                  + "send \"allow_shrink\": true to do it anyway")
+            }
+            let started = Date()
+            do throws(EngineError) {
+                try device.resize(to: request.size, features: engine.features)
+            } catch {
+                throw .from(error)
+            }
+            var resized = record
+            resized.sizeBytes = request.size
+            do throws(APIError) {
+                try saving(resized, event: Self.event(record, EventKind.resize, since: started,
+                                                      detail: "\(old) -> \(request.size) bytes"))
+            } catch {
+                try? device.resize(to: old, features: engine.features)
+                throw error
+            }
+            return view(try self.record(id))
+        }
+    }
+}

@@ -127,6 +127,7 @@ enum EventKind {
     static let crashRecovery = "crash_recovery"
     static let recreate = "recreate"
     static let manual = "manual"
+    static let resize = "resize"
     static let recoveries: Set<String> = [crashRecovery, recreate, manual]
 }
 

@@ -87,6 +87,26 @@ public final class Device: Sendable {
         abandon()
     }
 
+    /// Changes the capacity of the live disk (`UPDATE_SIZE`, kernels with `UBLK_F_UPDATE_SIZE`): the backing store
+    /// grows first, so the disk never reaches past it. File systems on the disk are not touched (resize2fs is the
+    /// user's step).
+    public func resize(to bytes: UInt64, features: Features) throws(EngineError) {
+        guard features.contains(.updateSize) else {
+            throw .featureUnavailable(.updateSize, reason: "online resize needs it (kernel 6.16 or newer)")
+        }
+        guard bytes > 0, bytes % UInt64(spec.logicalBlockSize) == 0 else {
+            throw .invalidConfiguration("size \(bytes) is not a positive multiple of the block size \(spec.logicalBlockSize)")
+        }
+        try target.prepareCapacity(bytes)
+        try control.updateSize(id, sectors: bytes / 512)
+        logger.info("device resized", metadata: ["ublk.size": "\(bytes)"])
+    }
+
+    /// The capacity the driver reports now, in bytes.
+    public func currentSize() throws(EngineError) -> UInt64 {
+        try control.params(id).basic.deviceSectors * 512
+    }
+
     /// Leaves the device to the driver without stopping it: the queue threads exit, and a device created with user
     /// recovery is quiesced with its I/O held until a new server recovers it.
     public func abandon() {

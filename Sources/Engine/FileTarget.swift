@@ -104,6 +104,23 @@ public final class FileTarget: Target {
                              maxWriteZeroesSectors: 1 << 21, maxDiscardSegments: 1)
     }
 
+    /// A regular file grows (sparsely) to the new size; a block device must already be large enough. The file is
+    /// never shrunk: the bytes past a smaller device stay, in case the shrink was a mistake.
+    public func prepareCapacity(_ bytes: UInt64) throws(EngineError) {
+        let end = lseek(descriptor, 0, SEEK_END)
+        guard end >= 0 else {
+            throw .backingStore(path: path, reason: "cannot find its size: \(Errno(rawValue: errno))")
+        }
+        guard UInt64(end) < bytes else { return }
+        if isBlockDevice {
+            throw .backingStore(path: path, reason: "holds \(end) bytes, less than the new size \(bytes)")
+        }
+        if readOnly { throw .backingStore(path: path, reason: "is open read-only and cannot grow") }
+        guard ftruncate(descriptor, off_t(bytes)) == 0 else {
+            throw .backingStore(path: path, reason: "cannot grow to \(bytes) bytes: \(Errno(rawValue: errno))")
+        }
+    }
+
     public func makeHandler(queue: Int, depth: Int) -> Handler {
         Handler(descriptor: descriptor, readOnly: readOnly, depth: depth)
     }

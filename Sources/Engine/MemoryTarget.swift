@@ -29,6 +29,11 @@ public final class MemoryTarget: Target {
                       maxDiscardSegments: 1)
     }
 
+    /// The mapping is sized once; moving it under running queues is not worth the risk for a RAM disk.
+    public func prepareCapacity(_ bytes: UInt64) throws(EngineError) {
+        if bytes > UInt64(size) { throw .invalidConfiguration("a memory device cannot grow; create a larger one") }
+    }
+
     public func makeHandler(queue: Int, depth: Int) -> Handler { Handler(region: region, size: size) }
 
     public func close() { munmap(region, size) }

@@ -13,6 +13,7 @@ public final class NullTarget: Target {
                       maxWriteZeroesSectors: 1 << 21, maxDiscardSegments: 1)
     }
 
+    public func prepareCapacity(_ bytes: UInt64) {}
     public func makeHandler(queue: Int, depth: Int) -> Handler { Handler() }
     public func close() {}
 

@@ -13,6 +13,8 @@ public protocol Target: AnyObject, Sendable {
     var hasVolatileCache: Bool { get }
     /// DISCARD / WRITE_ZEROES limits, or nil if the target offers neither.
     func discardParams(logicalBlockSize: Int) -> DiscardParams?
+    /// Makes the backing store hold at least `bytes`, before the device grows to that size.
+    func prepareCapacity(_ bytes: UInt64) throws(EngineError)
     /// A handler for one queue, used only by that queue's thread.
     func makeHandler(queue: Int, depth: Int) throws(EngineError) -> Handler
     /// Releases what `open` acquired; called once every queue has stopped.

@@ -8,6 +8,7 @@ public protocol DeviceService: Sendable {
     func startDevice(id: UInt32) throws(APIError) -> DeviceView
     func recoverDevice(id: UInt32) throws(APIError) -> DeviceView
     func deleteDevice(id: UInt32) throws(APIError)
+    func resizeDevice(id: UInt32, _ request: ResizeDeviceRequest) throws(APIError) -> DeviceView
     func statistics(id: UInt32) throws(APIError) -> DeviceStatisticsView
     func events(id: UInt32, limit: Int, before: Int64?) throws(APIError) -> EventPage
     func health() -> HealthView

@@ -16,6 +16,7 @@ public final class Router: Sendable {
         Route(method: "POST", pattern: "/devices"),
         Route(method: "GET", pattern: "/devices/{id}"),
         Route(method: "DELETE", pattern: "/devices/{id}"),
+        Route(method: "PATCH", pattern: "/devices/{id}"),
         Route(method: "POST", pattern: "/devices/{id}/stop"),
         Route(method: "POST", pattern: "/devices/{id}/start"),
         Route(method: "POST", pattern: "/devices/{id}/recover"),
@@ -67,6 +68,10 @@ public final class Router: Sendable {
         case ("DELETE", "/devices/{id}"):
             try service.deleteDevice(id: try Self.deviceID(id))
             return HTTPResponse(status: 204, body: [])
+        case ("PATCH", "/devices/{id}"):
+            let id = try Self.deviceID(id)
+            let body = try JSONValue.object(from: request.body)
+            return try Self.json(200, service.resizeDevice(id: id, try ResizeDeviceRequest(json: body)))
         case ("POST", "/devices/{id}/stop"):
             return try Self.json(200, service.stopDevice(id: try Self.deviceID(id)))
         case ("POST", "/devices/{id}/start"):

@@ -14,7 +14,8 @@ struct UblkctlCommand: ParsableCommand {
         version: version,
         subcommands: [
             ListCommand.self, ShowCommand.self, CreateCommand.self, StartCommand.self, StopCommand.self,
-            RecoverCommand.self, DeleteCommand.self, StatsCommand.self, EventsCommand.self, HealthCommand.self,
+            RecoverCommand.self, DeleteCommand.self, ResizeCommand.self, StatsCommand.self, EventsCommand.self,
+            HealthCommand.self,
         ])
 
     // Declared here too so `ublkctl --url X list` works as well as `ublkctl list --url X`: the subcommands'

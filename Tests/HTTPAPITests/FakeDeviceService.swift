@@ -7,7 +7,7 @@ import Testing
 /// and transport tests can reach every success and every error without a kernel or a store.
 final class FakeDeviceService: DeviceService {
     enum Operation: String, Sendable, CaseIterable, CustomTestStringConvertible {
-        case create, device, stop, start, recover, delete, statistics, events
+        case create, device, stop, start, recover, delete, resize, statistics, events
 
         var testDescription: String { rawValue }
     }
@@ -20,6 +20,7 @@ final class FakeDeviceService: DeviceService {
         case start(UInt32)
         case recover(UInt32)
         case delete(UInt32)
+        case resize(UInt32, ResizeDeviceRequest)
         case statistics(UInt32)
         case events(UInt32, limit: Int, before: Int64?)
         case health
@@ -116,6 +117,14 @@ final class FakeDeviceService: DeviceService {
         if let failure = begin(.delete(id), .delete).0 { throw failure }
         _ = try lookup(id)
         state.withLock { _ = $0.devices.removeValue(forKey: id) }
+    }
+
+    func resizeDevice(id: UInt32, _ request: ResizeDeviceRequest) throws(APIError) -> DeviceView {
+        if let failure = begin(.resize(id, request), .resize).0 { throw failure }
+        var device = try lookup(id)
+        device.size = request.size
+        state.withLock { $0.devices[id] = device }
+        return device
     }
 
     func statistics(id: UInt32) throws(APIError) -> DeviceStatisticsView {

@@ -26,7 +26,7 @@ struct RouterRequestErrorTests {
 
     @Test("known path, wrong method", arguments: [
         ("PUT", "/devices", ["GET", "POST"]), ("DELETE", "/devices", ["GET", "POST"]),
-        ("PATCH", "/devices/0", ["GET", "DELETE"]), ("POST", "/devices/0", ["GET", "DELETE"]),
+        ("PUT", "/devices/0", ["GET", "DELETE", "PATCH"]), ("POST", "/devices/0", ["GET", "DELETE", "PATCH"]),
         ("POST", "/health", ["GET"]), ("DELETE", "/health", ["GET"]), ("GET", "/devices/0/stop", ["POST"]),
         ("GET", "/devices/0/start", ["POST"]), ("GET", "/devices/0/recover", ["POST"]),
         ("POST", "/devices/0/stats", ["GET"]), ("DELETE", "/devices/0/events", ["GET"]), ("get", "/health", ["GET"]),

@@ -21,6 +21,7 @@ struct RouterRouteTests {
         case ("POST", "/devices"): .create(CreateDeviceRequest(name: "gamma", target: "null", size: 1 << 30))
         case ("GET", "/devices/{id}"): .device(id)
         case ("DELETE", "/devices/{id}"): .delete(id)
+        case ("PATCH", "/devices/{id}"): .resize(id, ResizeDeviceRequest(size: 2 << 30))
         case ("POST", "/devices/{id}/stop"): .stop(id)
         case ("POST", "/devices/{id}/start"): .start(id)
         case ("POST", "/devices/{id}/recover"): .recover(id)
@@ -34,7 +35,11 @@ struct RouterRouteTests {
     func routeSucceeds(_ route: Router.Route) throws {
         let harness = RouterHarness()
         let path = route.pattern.replacingOccurrences(of: "{id}", with: "3")
-        let body = (route.method, route.pattern) == ("POST", "/devices") ? Self.createBody : nil
+        let body: String? = switch (route.method, route.pattern) {
+        case ("POST", "/devices"): Self.createBody
+        case ("PATCH", "/devices/{id}"): #"{"size": "2GiB"}"#
+        default: nil
+        }
         let response = harness.send(route.method, path, body: body)
 
         #expect(response.status == Self.expectedStatus(route), "\(response.bodyText)")
@@ -51,8 +56,8 @@ struct RouterRouteTests {
         }
     }
 
-    @Test func routeListIsTheDocumentedTen() {
-        #expect(Router.routes.count == 10)
+    @Test func routeListIsTheDocumentedEleven() {
+        #expect(Router.routes.count == 11)
         #expect(Set(Router.routes).count == Router.routes.count, "duplicate routes")
     }
 

@@ -14,6 +14,7 @@ struct ServiceErrorTests {
         switch operation {
         case .create: ("POST", "/devices", #"{"name": "d", "target": "memory", "size": 4096}"#)
         case .device: ("GET", "/devices/0", nil)
+        case .resize: ("PATCH", "/devices/0", #"{"size": "1GiB"}"#)
         case .stop: ("POST", "/devices/0/stop", nil)
         case .start: ("POST", "/devices/0/start", nil)
         case .recover: ("POST", "/devices/0/recover", nil)
