@@ -36,7 +36,8 @@ extension DeviceManager {
             target: request.target == "file" ? .file(path: request.path!) : request.target == "null" ? .null : .memory,
             sizeBytes: size ?? 0, queues: request.queues, queueDepth: request.queueDepth,
             logicalBlockSize: request.blockSize, maxIOBytes: request.maxIOSize, readOnly: request.readOnly,
-            recovery: RecoveryMode(rawValue: request.recovery) ?? .reissue)
+            recovery: RecoveryMode(rawValue: request.recovery) ?? .reissue,
+            ioMode: IOModePreference(rawValue: request.ioMode) ?? .auto)
         do {
             try spec.validate()
         } catch {

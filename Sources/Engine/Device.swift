@@ -12,7 +12,7 @@ public final class Device: Sendable {
     public let info: DeviceInfo
     /// How the target does I/O (e.g. "direct", "buffered").
     public let ioDescription: String
-    /// `copy` (data passes through the queues' buffers) for now.
+    /// Whether data passes through the queues' buffers or stays in the requests' pages; fixed at ADD_DEV.
     public let ioMode: IOMode
     public let startedAt: ContinuousClock.Instant
 
@@ -34,7 +34,7 @@ public final class Device: Sendable {
         self.charDevice = charDevice
         self.logger = logger
         self.ioDescription = target.ioDescription
-        self.ioMode = .copy
+        self.ioMode = info.flags.contains(.autoBufferRegistration) ? .zeroCopy : .copy
         self.startedAt = .now
     }
 

@@ -13,10 +13,11 @@ public struct DeviceSpec: Sendable, Equatable {
     public var maxIOBytes: Int
     public var readOnly: Bool
     public var recovery: RecoveryMode
+    public var ioMode: IOModePreference
 
     public init(deviceID: UInt32? = nil, target: TargetSpec, sizeBytes: UInt64, queues: Int = 1,
                 queueDepth: Int = 128, logicalBlockSize: Int = 512, maxIOBytes: Int = DeviceSpec.defaultMaxIOBytes,
-                readOnly: Bool = false, recovery: RecoveryMode = .reissue) {
+                readOnly: Bool = false, recovery: RecoveryMode = .reissue, ioMode: IOModePreference = .auto) {
         self.deviceID = deviceID
         self.target = target
         self.sizeBytes = sizeBytes
@@ -26,6 +27,7 @@ public struct DeviceSpec: Sendable, Equatable {
         self.maxIOBytes = maxIOBytes
         self.readOnly = readOnly
         self.recovery = recovery
+        self.ioMode = ioMode
     }
 
     public static let defaultMaxIOBytes = 512 * 1024
@@ -70,4 +72,12 @@ public enum RecoveryMode: String, Sendable, Equatable, CaseIterable {
         case .failIO: [.userRecovery, .userRecoveryFailIO]
         }
     }
+}
+
+/// How a device should move data. `auto` takes copy mode for now: zero copy is offered on request until the
+/// benchmarks show it pays on every kernel that grants it.
+public enum IOModePreference: String, Sendable, Equatable, CaseIterable {
+    case auto
+    case copy
+    case zeroCopy = "zero_copy"
 }

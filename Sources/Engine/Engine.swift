@@ -53,9 +53,20 @@ public final class Engine: Sendable {
     }
 
     func build<T: Target>(_ spec: DeviceSpec, target: T) throws(EngineError) -> Device {
-        let requested = spec.recovery.features
+        var requested = spec.recovery.features
         // QUIESCE lets a planned restart drain in-flight I/O instead of having it re-issued; taken where offered.
         let optional: Features = spec.recovery != .none ? features.intersection(.quiesce) : []
+        if spec.ioMode == .zeroCopy {
+            guard target.supportsZeroCopy else {
+                target.close()
+                throw .invalidConfiguration("the \(spec.target.kind) target needs its data in memory: use io_mode copy")
+            }
+            guard features.contains(.autoBufferRegistration) else {
+                target.close()
+                throw .featureUnavailable(.autoBufferRegistration, reason: "io_mode \"zero_copy\" needs it")
+            }
+            requested.insert(.autoBufferRegistration)
+        }
         let wanted = DeviceInfo(
             queueCount: UInt16(spec.queues), queueDepth: UInt16(spec.queueDepth),
             maxIOBufferBytes: UInt32(spec.maxIOBytes), deviceID: spec.deviceID ?? ControlCommand.anyDevice,
@@ -163,7 +174,8 @@ public final class Engine: Sendable {
                 let cpus = (try? control.queueAffinity(id, queue: UInt16(queue))) ?? []
                 let runner = try Queue(
                     queueID: queue, depth: Int(info.queueDepth), deviceID: id, charDevice: charDevice,
-                    bufferBytes: Int(info.maxIOBufferBytes), ioctlEncoded: info.flags.contains(.commandIoctlEncode),
+                    bufferBytes: Int(info.maxIOBufferBytes), zeroCopy: info.flags.contains(.autoBufferRegistration),
+                    ioctlEncoded: info.flags.contains(.commandIoctlEncode),
                     cpus: cpus, handler: target.makeHandler(queue: queue, depth: Int(info.queueDepth)), logger: log)
                 queues.append(runner)
                 try runner.start()

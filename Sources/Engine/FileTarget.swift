@@ -96,6 +96,7 @@ public final class FileTarget: Target {
     public var ioDescription: String { directIO ? "direct" : "buffered" }
     /// Even with O_DIRECT, the file system's metadata and the disk's own cache need a flush to be durable.
     public var hasVolatileCache: Bool { true }
+    public var supportsZeroCopy: Bool { true }
 
     public func discardParams(logicalBlockSize: Int) -> DiscardParams? {
         if readOnly { return nil }
@@ -156,14 +157,10 @@ public final class FileTarget: Target {
             do {
                 switch descriptor.operation {
                 case .read:
-                    try ring.prepareRead(Self.backing, into: request.buffer, count: descriptor.byteCount,
-                                         offset: descriptor.byteOffset, userData: userData)
+                    try transfer(request, done: 0, ring: ring, userData: userData)
                 case .write:
                     if readOnly { return .complete(-EROFS) }
-                    try ring.prepareWrite(Self.backing, from: request.buffer, count: descriptor.byteCount,
-                                          offset: descriptor.byteOffset,
-                                          forceUnitAccess: descriptor.flags.contains(.forceUnitAccess),
-                                          userData: userData)
+                    try transfer(request, done: 0, ring: ring, userData: userData)
                 case .flush:
                     try ring.prepareSync(Self.backing, dataOnly: true, userData: userData)
                 case .discard:
@@ -219,24 +216,35 @@ public final class FileTarget: Target {
         }
 
         mutating func resubmitRest(_ request: Request, ring: borrowing Ring, userData: UInt64) -> Disposition {
-            let descriptor = request.descriptor
-            let done = Int(progress[Int(request.tag)])
             do {
-                if descriptor.operation == .read {
-                    try ring.prepareRead(Self.backing, into: request.buffer + done,
-                                         count: descriptor.byteCount - done,
-                                         offset: descriptor.byteOffset + Int64(done), userData: userData)
-                } else {
-                    try ring.prepareWrite(Self.backing, from: request.buffer + done,
-                                          count: descriptor.byteCount - done,
-                                          offset: descriptor.byteOffset + Int64(done),
-                                          forceUnitAccess: descriptor.flags.contains(.forceUnitAccess),
-                                          userData: userData)
-                }
+                try transfer(request, done: Int(progress[Int(request.tag)]), ring: ring, userData: userData)
             } catch {
                 return .complete(-EIO)
             }
             return .pending
+        }
+
+        /// Reads or writes the part of the request after `done` bytes: through the tag's buffer in copy mode, or
+        /// through the request's own pages (ring buffer slot = tag, addressed from 0) with zero copy.
+        func transfer(_ request: Request, done: Int, ring: borrowing Ring, userData: UInt64) throws(Errno) {
+            let descriptor = request.descriptor
+            let count = descriptor.byteCount - done
+            let offset = descriptor.byteOffset + Int64(done)
+            let forceUnitAccess = descriptor.flags.contains(.forceUnitAccess)
+            switch (descriptor.operation == .read, request.buffer) {
+            case (true, let buffer?):
+                try ring.prepareRead(Self.backing, into: buffer + done, count: count, offset: offset, userData: userData)
+            case (false, let buffer?):
+                try ring.prepareWrite(Self.backing, from: buffer + done, count: count, offset: offset,
+                                      forceUnitAccess: forceUnitAccess, userData: userData)
+            case (true, nil):
+                try ring.prepareReadFixed(Self.backing, bufferIndex: request.tag, bufferOffset: UInt64(done),
+                                          count: count, offset: offset, userData: userData)
+            case (false, nil):
+                try ring.prepareWriteFixed(Self.backing, bufferIndex: request.tag, bufferOffset: UInt64(done),
+                                           count: count, offset: offset, forceUnitAccess: forceUnitAccess,
+                                           userData: userData)
+            }
         }
 
         public mutating func release() {

@@ -23,6 +23,8 @@ public final class MemoryTarget: Target {
 
     public var ioDescription: String { "memory" }
     public var hasVolatileCache: Bool { false }
+    /// A RAM disk copies by nature: it needs the data in its own memory.
+    public var supportsZeroCopy: Bool { false }
 
     public func discardParams(logicalBlockSize: Int) -> DiscardParams? {
         DiscardParams(granularity: 4096, maxDiscardSectors: 1 << 21, maxWriteZeroesSectors: 1 << 21,
@@ -48,12 +50,12 @@ public final class MemoryTarget: Target {
             let descriptor = request.descriptor
             let offset = Int(descriptor.byteOffset)
             let count = descriptor.byteCount
-            guard offset >= 0, offset + count <= size else { return .complete(-EIO) }
+            guard offset >= 0, offset + count <= size, let buffer = request.buffer else { return .complete(-EIO) }
             switch descriptor.operation {
             case .read:
-                request.buffer.copyMemory(from: region + offset, byteCount: count)
+                buffer.copyMemory(from: region + offset, byteCount: count)
             case .write:
-                (region + offset).copyMemory(from: request.buffer, byteCount: count)
+                (region + offset).copyMemory(from: buffer, byteCount: count)
             case .flush:
                 break
             case .discard, .writeZeroes:

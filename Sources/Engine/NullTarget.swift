@@ -7,6 +7,7 @@ public final class NullTarget: Target {
 
     public var ioDescription: String { "none" }
     public var hasVolatileCache: Bool { false }
+    public var supportsZeroCopy: Bool { true }
 
     public func discardParams(logicalBlockSize: Int) -> DiscardParams? {
         DiscardParams(granularity: UInt32(logicalBlockSize), maxDiscardSectors: 1 << 21,

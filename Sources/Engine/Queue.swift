@@ -40,6 +40,9 @@ final class Queue<Handler: QueueHandler>: QueueControl, @unchecked Sendable {
     let deviceID: UInt32
     let charDevice: Int32
     let bufferBytes: Int
+    /// `UBLK_F_AUTO_BUF_REG`: the driver installs each request's pages in the ring's buffer table (slot = tag)
+    /// and the queue owns no data buffers at all.
+    let zeroCopy: Bool
     let ioctlEncoded: Bool
     let cpus: [Int]
     let counters = QueueCounters()
@@ -52,13 +55,15 @@ final class Queue<Handler: QueueHandler>: QueueControl, @unchecked Sendable {
     private var setupError: EngineError?
     private var thread: pthread_t?
 
-    init(queueID: Int, depth: Int, deviceID: UInt32, charDevice: Int32, bufferBytes: Int, ioctlEncoded: Bool,
+    init(queueID: Int, depth: Int, deviceID: UInt32, charDevice: Int32, bufferBytes: Int, zeroCopy: Bool,
+         ioctlEncoded: Bool,
          cpus: [Int], handler: Handler, logger: Logger) throws(EngineError) {
         self.queueID = queueID
         self.depth = depth
         self.deviceID = deviceID
         self.charDevice = charDevice
         self.bufferBytes = bufferBytes
+        self.zeroCopy = zeroCopy
         self.ioctlEncoded = ioctlEncoded
         self.cpus = cpus
         self.initialHandler = handler
@@ -122,15 +127,20 @@ final class Queue<Handler: QueueHandler>: QueueControl, @unchecked Sendable {
             return
         }
         let window: DescriptorWindow
-        let buffers: UnsafeMutableRawPointer
+        let buffers: UnsafeMutableRawPointer?
         do {
             try ring.registerFiles([charDevice] + handler.fixedFiles)
+            if zeroCopy { try ring.registerSparseBuffers(count: UInt32(depth)) }
             window = try DescriptorWindow(charDevice: charDevice, queue: queueID, depth: depth)
-            guard let pool = UnsafeMutableRawPointer.alignedPages(byteCount: depth * bufferBytes) else {
-                window.unmap()
-                throw EngineError.system("buffer pool of \(depth * bufferBytes) bytes", errno: .noMemory)
+            if zeroCopy {
+                buffers = nil
+            } else {
+                guard let pool = UnsafeMutableRawPointer.alignedPages(byteCount: depth * bufferBytes) else {
+                    window.unmap()
+                    throw EngineError.system("buffer pool of \(depth * bufferBytes) bytes", errno: .noMemory)
+                }
+                buffers = pool
             }
-            buffers = pool
         } catch let error as EngineError {
             handler.release()
             fail(error)
@@ -142,13 +152,13 @@ final class Queue<Handler: QueueHandler>: QueueControl, @unchecked Sendable {
         }
         defer {
             window.unmap()
-            buffers.deallocatePages(byteCount: depth * bufferBytes)
+            buffers?.deallocatePages(byteCount: depth * bufferBytes)
             handler.release()
         }
         var wakeValue: UInt64 = 0
         do {
             for tag in 0..<depth {
-                try prepareIOCommand(ring, .fetchRequest, tag: tag, result: 0, buffer: buffers + tag * bufferBytes)
+                try prepareIOCommand(ring, .fetchRequest, tag: tag, result: 0, buffer: buffer(buffers, tag))
             }
             try withUnsafeMutableBytes(of: &wakeValue) { wake in
                 try ring.prepareRead(.descriptor(wakeDescriptor), into: wake.baseAddress!, count: 8, offset: 0,
@@ -171,7 +181,7 @@ final class Queue<Handler: QueueHandler>: QueueControl, @unchecked Sendable {
 
     /// The request loop. Ends when the driver has aborted every tag's command and no backing I/O is left (stop),
     /// or at once when asked to (hand-over: the ring's teardown gives the requests back to the driver).
-    private func serve(_ ring: borrowing Ring, window: DescriptorWindow, buffers: UnsafeMutableRawPointer,
+    private func serve(_ ring: borrowing Ring, window: DescriptorWindow, buffers: UnsafeMutableRawPointer?,
                        handler: inout Handler) {
         var commandsInKernel = depth
         var backingInFlight = 0
@@ -198,7 +208,7 @@ final class Queue<Handler: QueueHandler>: QueueControl, @unchecked Sendable {
                     }
                     counters.inFlight.add(1, ordering: .relaxed)
                     let request = Request(tag: UInt16(tag), descriptor: window.descriptor(tag: tag),
-                                          buffer: buffers + tag * bufferBytes)
+                                          buffer: buffer(buffers, tag))
                     switch handler.serve(request, ring: ring, userData: CompletionKind.backingIO.userData(tag: tag)) {
                     case .complete(let result):
                         commit(ring, request, result: result)
@@ -208,7 +218,7 @@ final class Queue<Handler: QueueHandler>: QueueControl, @unchecked Sendable {
                     }
                 case .backingIO:
                     let request = Request(tag: UInt16(tag), descriptor: window.descriptor(tag: tag),
-                                          buffer: buffers + tag * bufferBytes)
+                                          buffer: buffer(buffers, tag))
                     let next = handler.complete(request, result: completion.result, ring: ring,
                                                 userData: CompletionKind.backingIO.userData(tag: tag))
                     if case .complete(let result) = next {
@@ -238,11 +248,19 @@ final class Queue<Handler: QueueHandler>: QueueControl, @unchecked Sendable {
     }
 
     @inline(__always)
+    private func buffer(_ buffers: UnsafeMutableRawPointer?, _ tag: Int) -> UnsafeMutableRawPointer? {
+        buffers.map { $0 + tag * bufferBytes }
+    }
+
+    /// FETCH or COMMIT_AND_FETCH for a tag. Copy mode names the tag's buffer in the command; zero copy names, in
+    /// the SQE's addr, the ring buffer slot the driver should install the next request's pages in.
+    @inline(__always)
     private func prepareIOCommand(_ ring: borrowing Ring, _ opcode: IOCommandOpcode, tag: Int, result: Int32,
-                                  buffer: UnsafeMutableRawPointer) throws(Errno) {
+                                  buffer: UnsafeMutableRawPointer?) throws(Errno) {
         let command = IOCommand(queueID: UInt16(queueID), tag: UInt16(tag), result: result,
                                 address: UInt64(UInt(bitPattern: buffer)))
         try ring.prepareCommand(.fixed(0), operation: opcode.code(ioctlEncoded: ioctlEncoded), payload: command,
+                                address: zeroCopy ? AutoBufferRegistration(index: UInt16(tag)).sqeAddress : 0,
                                 userData: CompletionKind.ublkCommand.userData(tag: tag))
     }
 

@@ -9,6 +9,9 @@ public protocol Target: AnyObject, Sendable {
     associatedtype Handler: QueueHandler
     /// What the target reports about itself (shown in device info), e.g. "O_DIRECT".
     var ioDescription: String { get }
+    /// Whether the target can serve requests whose data it never sees (ublk zero copy: the kernel lends the
+    /// request's pages to the ring, and only io_uring fixed-buffer operations reach them).
+    var supportsZeroCopy: Bool { get }
     /// Whether FLUSH and FUA mean anything here (a volatile cache the kernel must ask us to flush).
     var hasVolatileCache: Bool { get }
     /// DISCARD / WRITE_ZEROES limits, or nil if the target offers neither.
@@ -39,11 +42,12 @@ public protocol QueueHandler {
 public struct Request {
     public let tag: UInt16
     public let descriptor: IODescriptor
-    /// The tag's data buffer: holds WRITE data on arrival, and receives READ data.
-    public let buffer: UnsafeMutableRawPointer
+    /// The tag's data buffer in copy mode: holds WRITE data on arrival, and receives READ data. nil with zero
+    /// copy, where the request's own pages sit in slot `tag` of the ring's buffer table instead.
+    public let buffer: UnsafeMutableRawPointer?
 
     @inline(__always)
-    public init(tag: UInt16, descriptor: IODescriptor, buffer: UnsafeMutableRawPointer) {
+    public init(tag: UInt16, descriptor: IODescriptor, buffer: UnsafeMutableRawPointer?) {
         self.tag = tag
         self.descriptor = descriptor
         self.buffer = buffer

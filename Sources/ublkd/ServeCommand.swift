@@ -19,6 +19,7 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .customLong("max-io-size")) var maxIOSize = DeviceSpec.defaultMaxIOBytes
     @Flag(name: .customLong("read-only")) var readOnly = false
     @Option(help: "none, reissue or fail_io.") var recovery = "none"
+    @Option(name: .customLong("io-mode"), help: "auto, copy or zero_copy.") var ioMode = "auto"
     @Option(help: "A file to write the device id into once the device is live.") var idFile: String?
 
     func run() throws {
@@ -43,7 +44,8 @@ struct ServeCommand: ParsableCommand {
         }
         let spec = DeviceSpec(deviceID: id, target: targetSpec, sizeBytes: sizeBytes, queues: queues,
                               queueDepth: depth, logicalBlockSize: blockSize, maxIOBytes: maxIOSize,
-                              readOnly: readOnly, recovery: recoveryMode)
+                              readOnly: readOnly, recovery: recoveryMode,
+                              ioMode: IOModePreference(rawValue: ioMode) ?? .auto)
         // Queue threads inherit this mask, so the signals reach only the sigwait below.
         var signals = sigset_t()
         sigemptyset(&signals)
@@ -60,7 +62,7 @@ struct ServeCommand: ParsableCommand {
             print("ublkd: \(error)")
             throw ExitCode(1)
         }
-        print("serving \(device.blockDevicePath) (\(target), \(device.ioDescription) I/O, "
+        print("serving \(device.blockDevicePath) (\(target), \(device.ioDescription) I/O, \(device.ioMode.rawValue), "
               + "\(device.info.queueCount) queues x \(device.info.queueDepth))")
         if let idFile { Self.write("\(device.id)\n", to: idFile) }
         var received: Int32 = 0
