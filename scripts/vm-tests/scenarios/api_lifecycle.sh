@@ -12,8 +12,9 @@ api GET "/devices/$id"
 expect_eq "$(field .state)" live "state after create"
 expect_eq "$(field .size)" 268435456 "size parsed from \"256MiB\""
 
-# 4k direct I/O reaches the driver unsplit, so every fio I/O is one request; compare deltas (udev and the
-# partition scan read the device at start).
+# 4k direct I/O reaches the driver unsplit, and with merging off every fio I/O is one request; compare deltas
+# (udev and the partition scan read the device at start).
+echo 2 > "/sys/block/$(basename "$dev")/queue/nomerges"
 api GET "/devices/$id/stats"
 reads0=$(field .reads) writes0=$(field .writes) rbytes0=$(field .read_bytes) wbytes0=$(field .write_bytes)
 fio --name=stats --filename="$dev" --ioengine=io_uring --direct=1 --rw=randrw --bs=4k --iodepth=16 --size=64M \
