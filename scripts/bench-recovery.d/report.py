@@ -1,0 +1,247 @@
+#!/usr/bin/env python3
+"""Turns the raw output of scripts/bench-recovery for one kernel into the report.
+
+usage: report.py RAWDIR   (RAWDIR holds boot1/, boot2/ from the guest and host-meta)
+
+Prints figures and what went wrong; passes or fails nothing on a timing.
+"""
+import glob
+import json
+import os
+import re
+import statistics
+import sys
+
+raw = sys.argv[1]
+
+
+def kv(path):
+    d = {}
+    try:
+        with open(path) as f:
+            for line in f:
+                if "=" in line:
+                    k, v = line.rstrip("\n").split("=", 1)
+                    d[k] = v
+    except FileNotFoundError:
+        pass
+    return d
+
+
+def lines(path):
+    try:
+        with open(path) as f:
+            return [l.rstrip("\n") for l in f]
+    except FileNotFoundError:
+        return []
+
+
+host = kv(os.path.join(raw, "host-meta"))
+meta = kv(os.path.join(raw, "boot1", "meta.main")) or kv(os.path.join(raw, "boot2", "meta.recreate"))
+results = []
+for boot in ("boot1", "boot2"):
+    for l in lines(os.path.join(raw, boot, "results.jsonl")):
+        try:
+            results.append(json.loads(l))
+        except ValueError:
+            results.append({"case": "?", "errors": [f"unreadable result line: {l[:200]}"]})
+
+
+def ms(r, a, b):
+    if r.get(a) is None or r.get(b) is None:
+        return None
+    return (r[b] - r[a]) * 1000
+
+
+signals = {}
+for l in lines(os.path.join(raw, "boot1", "fio-signal")):
+    f = l.split()
+    if len(f) == 3:
+        signals[(f[0], f[1])] = float(f[2]) * 1000
+
+
+def fio_figures(sig, rep):
+    base = os.path.join(raw, "boot1", f"stall-{sig}-{rep}")
+    out = {"clat_max": None, "gap": None, "fio_error": None, "note": None}
+    try:
+        with open(base + ".json") as f:
+            text = f.read()
+        # fio may print notes before the JSON object
+        job = json.loads(text[text.index("{"):])["jobs"][0]
+        out["clat_max"] = job["write"]["clat_ns"]["max"] / 1e6
+        out["fio_error"] = job.get("error")
+    except (OSError, ValueError, KeyError, IndexError):
+        pass
+    # The IOPS log has epoch-ms timestamps (log_unix_epoch): the gap is from the last
+    # 10 ms window with completions before the signal to the first one after it, so it
+    # is the restart's gap, not one of fio's own start-up.
+    t_sig = signals.get((sig, str(rep)))
+    busy = []
+    for path in glob.glob(base + "_iops.*.log"):
+        for l in lines(path):
+            f = [x.strip() for x in l.split(",")]
+            if len(f) >= 2 and f[0].isdigit() and f[1].isdigit() and int(f[1]) > 0:
+                busy.append(int(f[0]))
+    busy.sort()
+    if t_sig is None or not busy:
+        out["note"] = "no signal time or no IOPS log"
+    else:
+        before = [t for t in busy if t <= t_sig]
+        after = [t for t in busy if t > t_sig]
+        if not before:
+            out["note"] = "fio had completed nothing before the signal"
+        elif not after:
+            out["note"] = "fio completed nothing after the signal (it had ended, or the device never came back)"
+        else:
+            out["gap"] = after[0] - before[-1]
+    return out
+
+
+def fmt(values):
+    v = [x for x in values if x is not None]
+    if not v:
+        return "-"
+    med = statistics.median(v)
+    if len(v) == 1:
+        return f"{med:.0f}"
+    return f"{med:.0f} [{min(v):.0f}-{max(v):.0f}]"
+
+
+counts = [int(c) for c in meta.get("counts", "1 8 32").split()]
+rows = []
+notes = []
+expect = {"crash": "crash_recovery", "recreate": "recreate", "stall-kill": "crash_recovery",
+          "stall-term": "crash_recovery"}
+row_defs = [("crash", n, f"crash recovery, {n} dev") for n in counts]
+row_defs += [("recreate", n, f"recreate, {n} dev") for n in counts]
+row_defs += [("stall-kill", 1, "stall across kill -9"), ("stall-term", 1, "stall across SIGTERM")]
+for case, n, title in row_defs:
+    rs = [r for r in results if r.get("case") == case and r.get("n") == n]
+    exit_ms = [ms(r, "t_signal", "t_exit") for r in rs]
+    live = [ms(r, "t_start", "t_live") for r in rs]
+    recon = [(r.get("last_start") or {}).get("duration_ms") for r in rs]
+    sig_live = [ms(r, "t_signal", "t_live") for r in rs]
+    clat, gap = [], []
+    if case.startswith("stall"):
+        for r in rs:
+            f = fio_figures(case.split("-")[1], r.get("rep"))
+            clat.append(f["clat_max"])
+            gap.append(f["gap"])
+            if f["fio_error"]:
+                notes.append(f"{title} #{r.get('rep')}: fio reported error {f['fio_error']}")
+            if f["clat_max"] is None:
+                notes.append(f"{title} #{r.get('rep')}: no fio result")
+            if f["note"]:
+                notes.append(f"{title} #{r.get('rep')}: {f['note']}")
+    ok = sum(1 for r in rs if r.get("t_live") is not None)
+    rows.append([title, f"{ok}/{len(rs)}" if rs else "0", fmt(exit_ms), fmt(live), fmt(recon), fmt(sig_live),
+                 fmt(clat), fmt(gap)])
+    if not rs:
+        notes.append(f"{title}: not measured")
+    # How the devices came back, as the daemon recorded it, and anything unexpected.
+    hows = {}
+    for r in rs:
+        for k, c in (r.get("how") or {}).items():
+            hows[k] = hows.get(k, 0) + c
+        for e in r.get("errors") or []:
+            notes.append(f"{title} #{r.get('rep')}: {e}")
+        bad = {i: s for i, s in (r.get("states") or {}).items() if s != "live"}
+        if bad:
+            notes.append(f"{title} #{r.get('rep')}: devices not live: {bad}")
+        ls = r.get("last_start") or {}
+        if ls.get("failed"):
+            notes.append(f"{title} #{r.get('rep')}: last_start.failed = {ls['failed']}")
+        want = "recreated" if case == "recreate" else "recovered"
+        if ls and ls.get(want) != n:
+            notes.append(f"{title} #{r.get('rep')}: last_start says recovered={ls.get('recovered')} "
+                         f"recreated={ls.get('recreated')} failed={ls.get('failed')} (expected {want}={n})")
+        if r.get("exit_status") not in (None, 0, 137):
+            notes.append(f"{title} #{r.get('rep')}: old daemon exit status {r.get('exit_status')}")
+    for k, c in sorted(hows.items()):
+        if not k.startswith(expect[case] + "/ok"):
+            notes.append(f"{title}: {c}x {k} (expected {expect[case]}/ok)")
+        rows[-1].append(f"{c}x {k}")
+
+header = ["case", "ok/runs", "old exit", "start->live", "reconcile", "signal->live", "fio clat max",
+          "no-I/O gap"]
+table = [header] + [r[:8] for r in rows]
+widths = [max(len(str(r[i])) for r in table) for i in range(len(header))]
+
+
+def render(r):
+    return "  ".join(str(c).ljust(widths[i]) if i == 0 else str(c).rjust(widths[i]) for i, c in enumerate(r))
+
+
+elapsed = int(host.get("elapsed", "0") or 0)
+print(f"ublkd recovery benchmark: {host.get('kernel', meta.get('kernel_kind', '?'))} kernel "
+      f"{meta.get('kernel_release', '?')}")
+print(f"date {host.get('date', '?')}, revision {host.get('revision', '?')}, run time "
+      f"{elapsed // 60} min {elapsed % 60} s (2 boots)")
+print(f"guest: QEMU TCG, {meta.get('cpus', '?')} vCPUs, {meta.get('fio', 'fio ?')}; devices: file target, "
+      f"64 MiB sparse file on /srv (ext4, virtio), 1 queue, depth 64, recovery reissue")
+print(f"other QEMU guests on the host: {host.get('other_guests', '?')}")
+print(f"reps: {meta.get('reps', '?')} per crash and stall row (median [min-max]); recreate: 1 (one reboot)")
+print()
+print("all times in ms")
+print(render(header))
+print(render(["-" * w for w in widths]))
+for r in rows:
+    print(render(r[:8]))
+print()
+print("old exit      signal to the old daemon until it had exited (kill -9 / SIGTERM hand-over)")
+print("start->live   fork of the new daemon until GET /devices shows every device live (polled every 20 ms)")
+print("reconcile     the new daemon's own GET /health last_start.duration_ms")
+print("signal->live  the restart as a whole: old exit + new start until live")
+print("fio clat max  longest completion latency of one 4k write (randwrite QD16, direct, io_uring)")
+print("no-I/O gap    last 10 ms IOPS-log window with completions before the signal to the first after it")
+print()
+print("how the devices came back (the daemon's last_recovery per device, summed over the runs):")
+for r in rows:
+    for h in r[8:]:
+        print(f"  {r[0]}: {h}")
+
+# Misbehaviour: the guest's own error list, the daemons' warnings and errors, the kernel's.
+errs = []
+for boot in ("boot1", "boot2"):
+    errs += [f"{boot}: {l}" for l in lines(os.path.join(raw, boot, "errors"))]
+for l in lines(os.path.join(raw, "boot1", "fio-status")):
+    f = l.split()
+    if len(f) == 3 and f[2] != "0":
+        errs.append(f"fio across {f[0]} #{f[1]} exited {f[2]}")
+for n in notes:
+    errs.append(n)
+for h in lines(os.path.join(raw, "host-errors")):
+    errs.append(f"host: {h}")
+seen = set()
+print()
+print("errors and anomalies:" if errs else "errors and anomalies: none")
+for e in errs:
+    if e not in seen:
+        seen.add(e)
+        print(f"  {e}")
+
+daemon_msgs = []
+for path in sorted(glob.glob(os.path.join(raw, "boot*", "logs", "*.log"))):
+    for l in lines(path):
+        m = re.match(r"^\S+ (warning|error|critical) (.*)$", l)
+        if m:
+            daemon_msgs.append(f"{os.path.basename(path)}: {m.group(1)} {m.group(2)}")
+print()
+print(f"daemon warnings/errors in the logs: {len(daemon_msgs) or 'none'}")
+for l in daemon_msgs[:25]:
+    print(f"  {l[:300]}")
+if len(daemon_msgs) > 25:
+    print(f"  ... {len(daemon_msgs) - 25} more in {raw}/boot*/logs/")
+
+kern = []
+for path in sorted(glob.glob(os.path.join(raw, "boot*", "logs", "dmesg.*"))):
+    for l in lines(path):
+        if re.search(r"ublk|WARNING|BUG|hung task|blocked for more|I/O error|Call Trace", l):
+            kern.append(f"{os.path.basename(path)}: {l}")
+print(f"guest kernel messages about ublk or errors: {len(kern) or 'none'}")
+for l in kern[:15]:
+    print(f"  {l[:300]}")
+if len(kern) > 15:
+    print(f"  ... {len(kern) - 15} more in {raw}/boot*/logs/dmesg.*")
+print()
+print(f"raw results: {raw}")
