@@ -91,9 +91,27 @@ public final class ControlDevice: Sendable {
         _ = try run(.stopDevice, deviceID: deviceID)
     }
 
-    /// Waits until the device is gone, which needs every fd and mapping of its char device closed.
-    public func deleteDevice(_ deviceID: UInt32) throws(EngineError) {
-        _ = try run(.deleteDevice, deviceID: deviceID)
+    /// Deletes the device without ever hanging: the synchronous DEL_DEV waits for the last opener of the disk, so
+    /// a file system still mounted on it would block the caller forever. DEL_DEV_ASYNC (6.9+) returns at once;
+    /// then this waits, bounded, for the driver to free the id, which takes moments unless something holds the
+    /// disk. Kernels without DEL_DEV_ASYNC get the synchronous command.
+    public func deleteDevice(_ deviceID: UInt32, releaseTimeout: Duration = .seconds(10)) throws(EngineError) {
+        do {
+            _ = try run(.deleteDeviceAsync, deviceID: deviceID)
+        } catch {
+            guard error.controlErrno == .notSupported || error.controlErrno == .invalidArgument else { throw error }
+            _ = try run(.deleteDevice, deviceID: deviceID)
+            return
+        }
+        let deadline = ContinuousClock.now + releaseTimeout
+        while ContinuousClock.now < deadline {
+            do {
+                _ = try deviceInfo(deviceID)
+            } catch {
+                return
+            }
+            usleep(20_000)
+        }
     }
 
     public func startUserRecovery(_ deviceID: UInt32) throws(EngineError) {
