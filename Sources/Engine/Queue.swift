@@ -139,6 +139,9 @@ final class Queue<Handler: QueueHandler>: QueueControl, @unchecked Sendable {
                     window.unmap()
                     throw EngineError.system("buffer pool of \(depth * bufferBytes) bytes", errno: .noMemory)
                 }
+                // Transparent huge pages would back each touched 4 KiB of a tag's buffer with 2 MiB: the pool's
+                // resident size should follow the I/O sizes actually used.
+                madvise(pool, depth * bufferBytes, MADV_NOHUGEPAGE)
                 buffers = pool
             }
         } catch let error as EngineError {
