@@ -60,22 +60,27 @@ for l in lines(os.path.join(raw, "boot1", "fio-signal")):
         signals[(f[0], f[1])] = float(f[2]) * 1000
 
 
-def fio_figures(sig, rep):
+def fio_figures(sig, rep, r):
     base = os.path.join(raw, "boot1", f"stall-{sig}-{rep}")
-    out = {"clat_max": None, "gap": None, "fio_error": None, "note": None}
+    out = {"clat_max": None, "lat_max": None, "gap": None, "fio_error": None, "note": None}
     try:
         with open(base + ".json") as f:
             text = f.read()
         # fio may print notes before the JSON object
         job = json.loads(text[text.index("{"):])["jobs"][0]
         out["clat_max"] = job["write"]["clat_ns"]["max"] / 1e6
+        out["lat_max"] = job["write"]["lat_ns"]["max"] / 1e6
         out["fio_error"] = job.get("error")
     except (OSError, ValueError, KeyError, IndexError):
         pass
-    # The IOPS log has epoch-ms timestamps (log_unix_epoch): the gap is from the last
-    # 10 ms window with completions before the signal to the first one after it, so it
-    # is the restart's gap, not one of fio's own start-up.
+    # The IOPS log has epoch-ms timestamps (log_unix_epoch): the gap is the longest time
+    # between two 10 ms windows with completions that opens between the signal and the
+    # new daemon being live, so it is the restart's gap, not one of fio's own start-up.
+    # (I/O already with the old daemon may still complete for a few ms after the signal.)
     t_sig = signals.get((sig, str(rep)))
+    if r.get("t_signal") is not None:
+        t_sig = r["t_signal"] * 1000
+    t_live = r["t_live"] * 1000 if r.get("t_live") is not None else None
     busy = []
     for path in glob.glob(base + "_iops.*.log"):
         for l in lines(path):
@@ -83,17 +88,15 @@ def fio_figures(sig, rep):
             if len(f) >= 2 and f[0].isdigit() and f[1].isdigit() and int(f[1]) > 0:
                 busy.append(int(f[0]))
     busy.sort()
-    if t_sig is None or not busy:
-        out["note"] = "no signal time or no IOPS log"
+    if t_sig is None or t_live is None or not busy:
+        out["note"] = "no signal or live time, or no IOPS log: no gap computed"
+    elif not [t for t in busy if t <= t_sig]:
+        out["note"] = "fio had completed nothing before the signal"
+    elif not [t for t in busy if t > t_live]:
+        out["note"] = "fio completed nothing after the device was live again (had it ended?)"
     else:
-        before = [t for t in busy if t <= t_sig]
-        after = [t for t in busy if t > t_sig]
-        if not before:
-            out["note"] = "fio had completed nothing before the signal"
-        elif not after:
-            out["note"] = "fio completed nothing after the signal (it had ended, or the device never came back)"
-        else:
-            out["gap"] = after[0] - before[-1]
+        first = max(t for t in busy if t <= t_sig)
+        out["gap"] = max(b - a for a, b in zip(busy, busy[1:]) if first <= a <= t_live)
     return out
 
 
@@ -121,11 +124,12 @@ for case, n, title in row_defs:
     live = [ms(r, "t_start", "t_live") for r in rs]
     recon = [(r.get("last_start") or {}).get("duration_ms") for r in rs]
     sig_live = [ms(r, "t_signal", "t_live") for r in rs]
-    clat, gap = [], []
+    clat, lat, gap = [], [], []
     if case.startswith("stall"):
         for r in rs:
-            f = fio_figures(case.split("-")[1], r.get("rep"))
+            f = fio_figures(case.split("-")[1], r.get("rep"), r)
             clat.append(f["clat_max"])
+            lat.append(f["lat_max"])
             gap.append(f["gap"])
             if f["fio_error"]:
                 notes.append(f"{title} #{r.get('rep')}: fio reported error {f['fio_error']}")
@@ -135,7 +139,7 @@ for case, n, title in row_defs:
                 notes.append(f"{title} #{r.get('rep')}: {f['note']}")
     ok = sum(1 for r in rs if r.get("t_live") is not None)
     rows.append([title, f"{ok}/{len(rs)}" if rs else "0", fmt(exit_ms), fmt(live), fmt(recon), fmt(sig_live),
-                 fmt(clat), fmt(gap)])
+                 fmt(clat), fmt(lat), fmt(gap)])
     if not rs:
         notes.append(f"{title}: not measured")
     # How the devices came back, as the daemon recorded it, and anything unexpected.
@@ -163,8 +167,9 @@ for case, n, title in row_defs:
         rows[-1].append(f"{c}x {k}")
 
 header = ["case", "ok/runs", "old exit", "start->live", "reconcile", "signal->live", "fio clat max",
-          "no-I/O gap"]
-table = [header] + [r[:8] for r in rows]
+          "fio lat max", "no-I/O gap"]
+ncol = len(header)
+table = [header] + [r[:ncol] for r in rows]
 widths = [max(len(str(r[i])) for r in table) for i in range(len(header))]
 
 
@@ -186,18 +191,19 @@ print("all times in ms")
 print(render(header))
 print(render(["-" * w for w in widths]))
 for r in rows:
-    print(render(r[:8]))
+    print(render(r[:ncol]))
 print()
 print("old exit      signal to the old daemon until it had exited (kill -9 / SIGTERM hand-over)")
 print("start->live   fork of the new daemon until GET /devices shows every device live (polled every 20 ms)")
 print("reconcile     the new daemon's own GET /health last_start.duration_ms")
 print("signal->live  the restart as a whole: old exit + new start until live")
 print("fio clat max  longest completion latency of one 4k write (randwrite QD16, direct, io_uring)")
-print("no-I/O gap    last 10 ms IOPS-log window with completions before the signal to the first after it")
+print("fio lat max   the same with the submission time included (slat + clat)")
+print("no-I/O gap    longest time without completions (10 ms IOPS-log windows) from the signal until live")
 print()
 print("how the devices came back (the daemon's last_recovery per device, summed over the runs):")
 for r in rows:
-    for h in r[8:]:
+    for h in r[ncol:]:
         print(f"  {r[0]}: {h}")
 
 # Misbehaviour: the guest's own error list, the daemons' warnings and errors, the kernel's.
