@@ -178,10 +178,13 @@ def render(r):
 
 
 elapsed = int(host.get("elapsed", "0") or 0)
+waited = int(host.get("waited", "0") or 0)
 print(f"ublkd recovery benchmark: {host.get('kernel', meta.get('kernel_kind', '?'))} kernel "
       f"{meta.get('kernel_release', '?')}")
-print(f"date {host.get('date', '?')}, revision {host.get('revision', '?')}, run time "
-      f"{elapsed // 60} min {elapsed % 60} s (2 boots)")
+run = f"{elapsed // 60} min {elapsed % 60} s"
+if waited:
+    run += f", of which {waited // 60} min {waited % 60} s waiting for other QEMU guests to end"
+print(f"date {host.get('date', '?')}, revision {host.get('revision', '?')}, run time {run} (2 boots)")
 print(f"guest: QEMU TCG, {meta.get('cpus', '?')} vCPUs, {meta.get('fio', 'fio ?')}; devices: file target, "
       f"64 MiB sparse file on /srv (ext4, virtio), 1 queue, depth 64, recovery reissue")
 print(f"other QEMU guests on the host: {host.get('other_guests', '?')}")
