@@ -39,7 +39,6 @@ public final class Device: Sendable {
     }
 
     public var blockDevicePath: String { "/dev/ublkb\(id)" }
-    public var charDevicePath: String { CharacterDevice.path(deviceID: id) }
 
     /// Per-queue counters, read from the queues' atomics without disturbing them.
     public func queueStatistics() -> [QueueStatistics] { queues.map { $0.counters.snapshot() } }
@@ -100,11 +99,6 @@ public final class Device: Sendable {
         try target.prepareCapacity(bytes)
         try control.updateSize(id, sectors: bytes / 512)
         logger.info("device resized", metadata: ["ublk.size": "\(bytes)"])
-    }
-
-    /// The capacity the driver reports now, in bytes.
-    public func currentSize() throws(EngineError) -> UInt64 {
-        try control.params(id).basic.deviceSectors * 512
     }
 
     /// Leaves the device to the driver without stopping it: the queue threads exit, and a device created with user

@@ -42,14 +42,8 @@ public final class Ring {
         batch.deallocate()
     }
 
-    /// The ring's own file descriptor (for diagnostics; the ring closes it).
-    public var fileDescriptor: Int32 { ring.pointee.ring_fd }
-
     /// Submission slots still free before the next `submit`.
     public var freeSubmissionSlots: Int { Int(io_uring_sq_space_left(ring)) }
-
-    /// Submission entries prepared and not yet handed to the kernel.
-    public var pendingSubmissions: Int { Int(io_uring_sq_ready(ring)) }
 
     // MARK: submitting
 
@@ -112,11 +106,6 @@ public final class Ring {
         if rc < 0 { throw Errno(rawValue: -rc) }
     }
 
-    public func unregisterFiles() throws(Errno) {
-        let rc = io_uring_unregister_files(ring)
-        if rc < 0 { throw Errno(rawValue: -rc) }
-    }
-
     /// Registers an empty buffer table of `count` slots, for buffers the kernel installs itself (ublk's
     /// `AUTO_BUF_REG` zero copy).
     public func registerSparseBuffers(count: UInt32) throws(Errno) {
@@ -124,12 +113,6 @@ public final class Ring {
         if rc < 0 { throw Errno(rawValue: -rc) }
     }
 
-    /// Registers caller-owned buffers, for `readFixed`/`writeFixed` from memory the caller keeps alive.
-    public func registerBuffers(_ buffers: [UnsafeMutableRawBufferPointer]) throws(Errno) {
-        let vectors = buffers.map { iovec(iov_base: $0.baseAddress, iov_len: $0.count) }
-        let rc = vectors.withUnsafeBufferPointer { io_uring_register_buffers(ring, $0.baseAddress, UInt32($0.count)) }
-        if rc < 0 { throw Errno(rawValue: -rc) }
-    }
 }
 
 /// Flags for `io_uring_setup`.
