@@ -15,6 +15,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.1.0"),
     ],
     targets: [
         // The kernel's ublk UAPI header (vendored) plus accessors for its function-like macros.
@@ -55,6 +57,8 @@ let package = Package(
             name: "Daemon",
             dependencies: [
                 "Engine", "Store", "HTTPAPI", "UblkABI", .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]),
         .executableTarget(
             name: "ublkd",
@@ -76,6 +80,7 @@ let package = Package(
             name: "StoreTests",
             dependencies: ["Store", "TestSupport", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "UblkctlTests", dependencies: ["ublkctl"]),
+        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Engine"]),
         .testTarget(
             name: "HTTPAPITests",
             dependencies: ["HTTPAPI", "TestSupport", .product(name: "Logging", package: "swift-log")]),

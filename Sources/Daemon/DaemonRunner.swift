@@ -47,7 +47,15 @@ public enum DaemonRunner {
         let router = Router(service: manager, token: configuration.apiToken)
         let server: HTTPServer
         do {
-            server = try HTTPServer(listen: configuration.listen, logger: logger) { router.handle($0) }
+            let metrics = manager.metrics
+            server = try HTTPServer(listen: configuration.listen, logger: logger) { request in
+                let started = ContinuousClock.now
+                let response = router.handle(request)
+                metrics.recordRequest(
+                    method: request.method, route: Router.routeLabel(method: request.method, path: request.path),
+                    status: response.status, duration: ContinuousClock.now - started)
+                return response
+            }
         } catch {
             manager.handOver()
             throw Failure.startup("\(error)")

@@ -81,6 +81,7 @@ extension DeviceManager {
         let id = managed.id
         let record = try record(id)
         let started = Date()
+        let clock = ContinuousClock.now
         let log = deviceLogger(id)
         let previous = managed.state
         managed.state = .recovering
@@ -124,12 +125,14 @@ extension DeviceManager {
             running.lastError = nil
             try saving(running, event: Self.event(record, kind, since: started, detail: how))
             managed.state = .live(device)
+            metrics.recordRecovery(kind: kind, outcome: "ok", duration: ContinuousClock.now - clock)
             log.info("device live: \(how)", metadata: ["ublk.event": "\(kind)"])
             return how
         } catch {
             let apiError = APIError.unexpected(error, logger: log)
             log.error("bringing the device up failed: \(apiError.message)", metadata: ["ublk.event": "\(kind)"])
             managed.state = .failed(apiError.message)
+            metrics.recordRecovery(kind: kind, outcome: "failed", duration: ContinuousClock.now - clock)
             var failed = record
             failed.lastError = apiError.message
             try? saving(failed, event: Self.event(record, kind, since: started, error: apiError.message))

@@ -16,8 +16,11 @@ public final class DeviceManager: DeviceService, Sendable {
     /// Serializes the short step that picks an id and writes the new row, so two creates cannot pick the same id.
     let reservation = Mutex(())
     let lastStart = Mutex<HealthView.StartReport?>(nil)
+    public let metrics: DaemonMetrics
 
-    init(store: Store, kernel: KernelAccess, configuration: Configuration, logger: Logger) {
+    init(store: Store, kernel: KernelAccess, configuration: Configuration, logger: Logger,
+         metrics: DaemonMetrics = DaemonMetrics(version: Configuration.version)) {
+        self.metrics = metrics
         self.store = store
         self.kernel = kernel
         self.configuration = configuration
@@ -96,6 +99,19 @@ public final class DeviceManager: DeviceService, Sendable {
             message: engine == nil ? "ublk driver unavailable: run `modprobe ublk_drv` as root" : nil)
         return HealthView(status: engine == nil ? "degraded" : "ok", version: Configuration.version, kernel: kernelView,
                           devices: byState, unmanagedDevices: unmanaged, lastStart: lastStart.withLock { $0 })
+    }
+
+    /// The Prometheus exposition: every stored device with the same counters `/stats` reads.
+    public func metricsExposition() -> [UInt8] {
+        let records = (try? store.devices()) ?? []
+        let samples = records.map { record in
+            let state = devices.withLock { $0[record.id]?.state } ?? .failed("not attached")
+            return DaemonMetrics.DeviceSample(
+                id: record.id, name: record.name, target: record.target, state: state.name,
+                sizeBytes: record.sizeBytes,
+                counters: state.device.map { $0.queueStatistics().reduce(QueueStatistics(), +) })
+        }
+        return metrics.render(devices: samples, driverAvailable: kernel.current != nil)
     }
 
     func view(_ record: DeviceRecord) -> DeviceView {

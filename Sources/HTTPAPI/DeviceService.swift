@@ -12,4 +12,6 @@ public protocol DeviceService: Sendable {
     func statistics(id: UInt32) throws(APIError) -> DeviceStatisticsView
     func events(id: UInt32, limit: Int, before: Int64?) throws(APIError) -> EventPage
     func health() -> HealthView
+    /// The Prometheus text exposition (format 0.0.4) of the daemon's metrics.
+    func metricsExposition() -> [UInt8]
 }

@@ -11,7 +11,9 @@ public final class Router: Sendable {
 
     /// Every route the router answers; a test checks this list against api/openapi.yaml.
     public static let routes: [Route] = [
+        Route(method: "GET", pattern: "/"),
         Route(method: "GET", pattern: "/health"),
+        Route(method: "GET", pattern: "/metrics"),
         Route(method: "GET", pattern: "/devices"),
         Route(method: "POST", pattern: "/devices"),
         Route(method: "GET", pattern: "/devices/{id}"),
@@ -43,6 +45,10 @@ public final class Router: Sendable {
     }
 
     func route(_ request: HTTPRequest) throws(APIError) -> HTTPResponse {
+        // The status page holds no data of its own: it asks for the token and sends it with every call it makes.
+        if request.method == "GET" && request.path == "/" {
+            return HTTPResponse(status: 200, contentType: "text/html; charset=utf-8", body: Array(StatusPage.html.utf8))
+        }
         try authorize(request)
         if request.bodyTooLarge {
             throw APIError(.payloadTooLarge, "request bodies are limited to \(Self.maxBodyBytes) bytes")
@@ -58,6 +64,8 @@ public final class Router: Sendable {
         switch (route.method, route.pattern) {
         case ("GET", "/health"):
             return try Self.json(200, service.health())
+        case ("GET", "/metrics"):
+            return HTTPResponse(status: 200, contentType: Self.prometheusContentType, body: service.metricsExposition())
         case ("GET", "/devices"):
             return try Self.json(200, DeviceList(devices: service.listDevices()))
         case ("POST", "/devices"):
@@ -87,6 +95,16 @@ public final class Router: Sendable {
         default:
             throw APIError(.internal, "route without a handler")
         }
+    }
+
+    /// The Prometheus text format, version 0.0.4, which every scraper reads.
+    public static let prometheusContentType = "text/plain; version=0.0.4; charset=utf-8"
+
+    /// The route pattern a request matched, for metric labels: raw paths carry ids, which would make one series
+    /// per device per route, and any path a scanner tries.
+    public static func routeLabel(method: String, path: String) -> String {
+        let segments = path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
+        return routes.first { $0.method == method && matches($0.pattern, segments) }?.pattern ?? "unmatched"
     }
 
     func authorize(_ request: HTTPRequest) throws(APIError) {

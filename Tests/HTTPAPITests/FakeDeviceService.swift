@@ -24,6 +24,7 @@ final class FakeDeviceService: DeviceService {
         case statistics(UInt32)
         case events(UInt32, limit: Int, before: Int64?)
         case health
+        case metrics
     }
 
     private struct State {
@@ -142,6 +143,11 @@ final class FakeDeviceService: DeviceService {
     func health() -> HealthView {
         _ = begin(.health, nil)
         return Canned.health
+    }
+
+    func metricsExposition() -> [UInt8] {
+        _ = begin(.metrics, nil)
+        return Array("# TYPE ublkd_build_info gauge\nublkd_build_info{version=\"test\"} 1\n".utf8)
     }
 }
 

@@ -129,7 +129,8 @@ struct OpenAPIContractTests {
     /// Every route that reads an id or a body can fail with the router's own errors; the spec should say so.
     @Test func routerErrorsOfEveryRouteAreDocumented() throws {
         let spec = try OpenAPISpec.load()
-        for route in Router.routes {
+        // The status page is public: it holds no data and asks for the token itself.
+        for route in Router.routes where route.pattern != "/" {
             let statuses = spec.statuses(of: OpenAPISpec.Operation(method: route.method, path: route.pattern))
             #expect(statuses.contains(401), "\(route.method) \(route.pattern) should document 401")
             if route.pattern.contains("{id}") {

@@ -4,7 +4,7 @@ import Testing
 @Suite("Router: unknown paths, wrong methods, oversized and malformed bodies are refused before the service")
 struct RouterRequestErrorTests {
     @Test("unknown path, or a device id that is not a canonical UInt32", arguments: [
-        ("GET", "/"), ("GET", "/nope"), ("GET", "/health/x"), ("GET", "/devices/0/nope"), ("POST", "/"),
+        ("GET", "/nope"), ("GET", "/health/x"), ("GET", "/devices/0/nope"), ("GET", "/metrics/x"),
         ("GET", "/devices/0/stats/extra"), ("DELETE", "/devices/0/stop/now"), ("GET", "/devices/abc"),
         ("GET", "/devices/-1"), ("GET", "/devices/4294967296"), ("GET", "/devices/007"), ("GET", "/devices/+1"),
         ("GET", "/devices/1.0"), ("GET", "/devices/%31"), ("GET", "/devices/0x1"), ("GET", "/devices/ 1"),
@@ -27,7 +27,8 @@ struct RouterRequestErrorTests {
     @Test("known path, wrong method", arguments: [
         ("PUT", "/devices", ["GET", "POST"]), ("DELETE", "/devices", ["GET", "POST"]),
         ("PUT", "/devices/0", ["GET", "DELETE", "PATCH"]), ("POST", "/devices/0", ["GET", "DELETE", "PATCH"]),
-        ("POST", "/health", ["GET"]), ("DELETE", "/health", ["GET"]), ("GET", "/devices/0/stop", ["POST"]),
+        ("POST", "/health", ["GET"]), ("DELETE", "/health", ["GET"]), ("POST", "/", ["GET"]),
+        ("POST", "/metrics", ["GET"]), ("GET", "/devices/0/stop", ["POST"]),
         ("GET", "/devices/0/start", ["POST"]), ("GET", "/devices/0/recover", ["POST"]),
         ("POST", "/devices/0/stats", ["GET"]), ("DELETE", "/devices/0/events", ["GET"]), ("get", "/health", ["GET"]),
     ])

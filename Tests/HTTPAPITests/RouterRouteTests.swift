@@ -17,6 +17,7 @@ struct RouterRouteTests {
     static func expectedCall(_ route: Router.Route, id: UInt32) -> FakeDeviceService.Call? {
         switch (route.method, route.pattern) {
         case ("GET", "/health"): .health
+        case ("GET", "/metrics"): .metrics
         case ("GET", "/devices"): .list
         case ("POST", "/devices"): .create(CreateDeviceRequest(name: "gamma", target: "null", size: 1 << 30))
         case ("GET", "/devices/{id}"): .device(id)
@@ -31,7 +32,11 @@ struct RouterRouteTests {
         }
     }
 
-    @Test("success status, JSON body and the one service call", arguments: Router.routes)
+    /// Routes that answer something other than JSON; each has its own test below.
+    static let nonJSON: Set<String> = ["/", "/metrics"]
+
+    @Test("success status, JSON body and the one service call",
+          arguments: Router.routes.filter { !nonJSON.contains($0.pattern) })
     func routeSucceeds(_ route: Router.Route) throws {
         let harness = RouterHarness()
         let path = route.pattern.replacingOccurrences(of: "{id}", with: "3")
@@ -56,8 +61,45 @@ struct RouterRouteTests {
         }
     }
 
-    @Test func routeListIsTheDocumentedEleven() {
-        #expect(Router.routes.count == 11)
+    @Test func statusPageIsOneSelfContainedDocumentAndNeedsNoToken() {
+        let harness = RouterHarness(token: "0123456789abcdef-token")
+        let response = harness.send("GET", "/")
+        #expect(response.status == 200)
+        #expect(response.contentType == "text/html; charset=utf-8")
+        #expect(harness.service.calls.isEmpty, "the page itself reads nothing")
+        let page = response.bodyText
+        #expect(page.hasPrefix("<!doctype html>"))
+        // Self-contained: no script, style sheet or image comes from anywhere else.
+        for external in ["src=\"http", "href=\"http", "src=\"//", "href=\"//", "@import", "<link"] {
+            #expect(!page.contains(external), "the page loads \(external)")
+        }
+        #expect(page.contains("Authorization: \"Bearer \" + token"))
+        // Everything else still wants the token.
+        #expect(harness.send("GET", "/health").status == 401)
+        #expect(harness.send("GET", "/metrics").status == 401)
+        #expect(harness.send("POST", "/").status == 401)
+    }
+
+    @Test func metricsAnswerThePrometheusTextFormat() {
+        let harness = RouterHarness()
+        let response = harness.send("GET", "/metrics")
+        #expect(response.status == 200)
+        #expect(response.contentType == "text/plain; version=0.0.4; charset=utf-8")
+        #expect(harness.service.calls == [.metrics])
+        #expect(response.bodyText.contains("ublkd_build_info"))
+    }
+
+    @Test("metric labels name the route pattern, never the raw path", arguments: [
+        ("GET", "/devices/17/stats", "/devices/{id}/stats"), ("GET", "/", "/"), ("GET", "/metrics", "/metrics"),
+        ("DELETE", "/devices/3", "/devices/{id}"), ("GET", "/wp-admin", "unmatched"),
+        ("PUT", "/devices", "unmatched"),
+    ])
+    func routeLabels(method: String, path: String, label: String) {
+        #expect(Router.routeLabel(method: method, path: path) == label)
+    }
+
+    @Test func routeListIsTheDocumentedThirteen() {
+        #expect(Router.routes.count == 13)
         #expect(Set(Router.routes).count == Router.routes.count, "duplicate routes")
     }
 
