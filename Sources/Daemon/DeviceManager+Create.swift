@@ -9,11 +9,6 @@ extension DeviceManager {
     /// was done is undone (kernel device, row, a backing file made for it) and an event row says why.
     public func createDevice(_ request: CreateDeviceRequest) throws(APIError) -> DeviceView {
         let started = Date()
-        let engine = try kernel.engine()
-        if request.recovery == RecoveryMode.failIO.rawValue && !engine.features.contains(.userRecoveryFailIO) {
-            throw APIError(.featureUnavailable, "recovery \"fail_io\" needs UBLK_F_USER_RECOVERY_FAIL_IO, which this "
-                           + "kernel (\(KernelInventory.release)) does not offer; use \"reissue\" or \"none\"")
-        }
         var size = request.size
         if request.target == "file", let path = request.path {
             try checkAllowed(path: path, creating: request.create)
@@ -42,6 +37,12 @@ extension DeviceManager {
             try spec.validate()
         } catch {
             throw .from(error)
+        }
+        // Bad input is refused as such (400) before the driver is asked anything, even when it is missing.
+        let engine = try kernel.engine()
+        if request.recovery == RecoveryMode.failIO.rawValue && !engine.features.contains(.userRecoveryFailIO) {
+            throw APIError(.featureUnavailable, "recovery \"fail_io\" needs UBLK_F_USER_RECOVERY_FAIL_IO, which this "
+                           + "kernel (\(KernelInventory.release)) does not offer; use \"reissue\" or \"none\"")
         }
 
         let record = try reserve(request, spec: spec)

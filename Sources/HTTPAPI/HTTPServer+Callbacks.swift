@@ -72,5 +72,6 @@ private func queue(_ response: HTTPResponse, on connection: OpaquePointer) -> MH
     defer { MHD_destroy_response(created) }
     _ = MHD_add_response_header(created, "Content-Type", response.contentType)
     _ = MHD_add_response_header(created, "Cache-Control", "no-store")
+    for (name, value) in response.headers { _ = MHD_add_response_header(created, name, value) }
     return MHD_queue_response(connection, UInt32(response.status), created)
 }

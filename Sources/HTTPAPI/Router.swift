@@ -40,7 +40,12 @@ public final class Router: Sendable {
         do {
             return try route(request)
         } catch {
-            return Self.errorResponse(error)
+            var response = Self.errorResponse(error)
+            if error.code == .methodNotAllowed {
+                // RFC 9110: a 405 names the methods the resource has.
+                response.headers["Allow"] = Self.allowedMethods(path: request.path).joined(separator: ", ")
+            }
+            return response
         }
     }
 
@@ -57,7 +62,7 @@ public final class Router: Sendable {
         let matching = Self.routes.filter { Self.matches($0.pattern, segments) }
         guard !matching.isEmpty else { throw .notFound("no such resource: \(request.path)") }
         guard let route = matching.first(where: { $0.method == request.method }) else {
-            let allowed = matching.map(\.method).joined(separator: ", ")
+            let allowed = Self.allowedMethods(path: request.path).joined(separator: ", ")
             throw APIError(.methodNotAllowed, "\(request.method) is not allowed on \(request.path) (allowed: \(allowed))")
         }
         let id = segments.count >= 2 ? segments[1] : nil
@@ -95,6 +100,11 @@ public final class Router: Sendable {
         default:
             throw APIError(.internal, "route without a handler")
         }
+    }
+
+    static func allowedMethods(path: String) -> [String] {
+        let segments = path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
+        return routes.filter { matches($0.pattern, segments) }.map(\.method)
     }
 
     /// The Prometheus text format, version 0.0.4, which every scraper reads.
