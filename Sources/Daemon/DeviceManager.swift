@@ -74,10 +74,13 @@ public final class DeviceManager: DeviceService, Sendable {
     }
 
     public func events(id: UInt32, limit: Int, before: Int64?) throws(APIError) -> EventPage {
+        _ = try record(id)
+        return try history(deviceID: id, limit: limit, before: before)
+    }
+
+    public func history(deviceID: UInt32?, limit: Int, before: Int64?) throws(APIError) -> EventPage {
         do {
-            let known = try store.device(id: id) != nil
-            let events = try store.events(deviceID: id, limit: limit + 1, before: before)
-            if !known && events.isEmpty { throw APIError.notFound("no device with id \(id)") }
+            let events = try store.events(deviceID: deviceID, limit: limit + 1, before: before)
             let page = events.prefix(limit).map(EventView.init)
             return EventPage(events: page, nextBefore: events.count > limit ? page.last?.id : nil)
         } catch {

@@ -10,7 +10,10 @@ public protocol DeviceService: Sendable {
     func deleteDevice(id: UInt32) throws(APIError)
     func resizeDevice(id: UInt32, _ request: ResizeDeviceRequest) throws(APIError) -> DeviceView
     func statistics(id: UInt32) throws(APIError) -> DeviceStatisticsView
+    /// The history of a stored device; 404 once it is deleted (its history stays readable through `history`).
     func events(id: UInt32, limit: Int, before: Int64?) throws(APIError) -> EventPage
+    /// Every event, or one device id's, deleted devices included: the audit trail.
+    func history(deviceID: UInt32?, limit: Int, before: Int64?) throws(APIError) -> EventPage
     func health() -> HealthView
     /// The Prometheus text exposition (format 0.0.4) of the daemon's metrics.
     func metricsExposition() -> [UInt8]

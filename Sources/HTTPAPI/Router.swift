@@ -24,6 +24,7 @@ public final class Router: Sendable {
         Route(method: "POST", pattern: "/devices/{id}/recover"),
         Route(method: "GET", pattern: "/devices/{id}/stats"),
         Route(method: "GET", pattern: "/devices/{id}/events"),
+        Route(method: "GET", pattern: "/events"),
     ]
 
     public static let maxBodyBytes = 64 * 1024
@@ -97,6 +98,11 @@ public final class Router: Sendable {
             let limit = try Self.integerQuery(request, "limit", range: 1...1000) ?? 50
             let before = try Self.integerQuery(request, "before", range: 1...Int(Int64.max)).map(Int64.init)
             return try Self.json(200, service.events(id: try Self.deviceID(id), limit: limit, before: before))
+        case ("GET", "/events"):
+            let limit = try Self.integerQuery(request, "limit", range: 1...1000) ?? 50
+            let before = try Self.integerQuery(request, "before", range: 1...Int(Int64.max)).map(Int64.init)
+            let device = try Self.integerQuery(request, "device_id", range: 0...Int(UInt32.max)).map(UInt32.init)
+            return try Self.json(200, service.history(deviceID: device, limit: limit, before: before))
         default:
             throw APIError(.internal, "route without a handler")
         }

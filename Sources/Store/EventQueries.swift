@@ -12,10 +12,13 @@ enum EventQueries {
         return row.record
     }
 
-    static func events(deviceID: UInt32, limit: Int, before: Int64?, _ db: Database) throws -> [EventRecord] {
+    static func events(deviceID: UInt32?, limit: Int, before: Int64?, _ db: Database) throws -> [EventRecord] {
         // SQLite reads a negative LIMIT as "no limit".
         guard limit > 0 else { return [] }
-        var request = EventRow.filter(EventRow.Columns.deviceID == deviceID)
+        var request = EventRow.all()
+        if let deviceID {
+            request = request.filter(EventRow.Columns.deviceID == deviceID)
+        }
         if let before {
             request = request.filter(EventRow.Columns.id < before)
         }

@@ -154,7 +154,8 @@ public final class Store: Sendable {
 
     /// Up to `limit` events of the device, newest first. For the next page pass the id of the last event received
     /// as `before`.
-    public func events(deviceID: UInt32, limit: Int, before: Int64? = nil) throws(StoreError) -> [EventRecord] {
+    /// Newest first; `deviceID` nil means every device's, deleted ones included.
+    public func events(deviceID: UInt32?, limit: Int, before: Int64? = nil) throws(StoreError) -> [EventRecord] {
         try reading { try EventQueries.events(deviceID: deviceID, limit: limit, before: before, $0) }
     }
 

@@ -23,6 +23,7 @@ final class FakeDeviceService: DeviceService {
         case resize(UInt32, ResizeDeviceRequest)
         case statistics(UInt32)
         case events(UInt32, limit: Int, before: Int64?)
+        case history(UInt32?, limit: Int, before: Int64?)
         case health
         case metrics
     }
@@ -138,6 +139,11 @@ final class FakeDeviceService: DeviceService {
         if let failure = begin(.events(id, limit: limit, before: before), .events).0 { throw failure }
         _ = try lookup(id)
         return Canned.eventPage(id: id)
+    }
+
+    func history(deviceID: UInt32?, limit: Int, before: Int64?) throws(APIError) -> EventPage {
+        _ = begin(.history(deviceID, limit: limit, before: before), nil)
+        return Canned.eventPage(id: deviceID ?? 0)
     }
 
     func health() -> HealthView {

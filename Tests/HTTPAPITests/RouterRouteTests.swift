@@ -28,6 +28,7 @@ struct RouterRouteTests {
         case ("POST", "/devices/{id}/recover"): .recover(id)
         case ("GET", "/devices/{id}/stats"): .statistics(id)
         case ("GET", "/devices/{id}/events"): .events(id, limit: 50, before: nil)
+        case ("GET", "/events"): .history(nil, limit: 50, before: nil)
         default: nil
         }
     }
@@ -98,8 +99,17 @@ struct RouterRouteTests {
         #expect(Router.routeLabel(method: method, path: path) == label)
     }
 
-    @Test func routeListIsTheDocumentedThirteen() {
-        #expect(Router.routes.count == 13)
+    @Test func historyFiltersByDeviceIdAndPages() {
+        let harness = RouterHarness()
+        let query = ["device_id": "9", "limit": "3", "before": "77"]
+        #expect(harness.send("GET", "/events", query: query).status == 200)
+        #expect(harness.service.calls == [.history(9, limit: 3, before: 77)])
+        #expect(harness.send("GET", "/events", query: ["device_id": "-1"]).status == 400)
+        #expect(harness.send("GET", "/events", query: ["device_id": "4294967296"]).status == 400)
+    }
+
+    @Test func routeListIsTheDocumentedFourteen() {
+        #expect(Router.routes.count == 14)
         #expect(Set(Router.routes).count == Router.routes.count, "duplicate routes")
     }
 

@@ -33,10 +33,12 @@ struct CommandRequestTests {
     }
 
     @Test func eventsQueryCarriesOnlyGivenParameters() throws {
-        #expect(try EventsCommand.parse(["3"]).target == "/devices/3/events")
-        #expect(try EventsCommand.parse(["3", "--limit", "5"]).target == "/devices/3/events?limit=5")
+        #expect(try EventsCommand.parse([]).target == "/events")
+        #expect(try EventsCommand.parse(["--limit", "2"]).target == "/events?limit=2")
+        #expect(try EventsCommand.parse(["3"]).target == "/events?device_id=3")
+        #expect(try EventsCommand.parse(["3", "--limit", "5"]).target == "/events?device_id=3&limit=5")
         #expect(try EventsCommand.parse(["3", "--limit", "5", "--before", "10"]).target
-            == "/devices/3/events?limit=5&before=10")
+            == "/events?device_id=3&limit=5&before=10")
     }
 
     @Test func connectionOptionsWorkBeforeOrAfterTheSubcommand() throws {

@@ -86,8 +86,10 @@ expect_eq "$STATUS" 404 "gone after delete"
 check "no kernel device after delete" sh -c "sleep 0.5; ! test -e /sys/class/ublk-char/ublkc$id"
 check "the backing file stays" test -f "$WORK/api.img"
 api GET "/devices/$id/events"
+expect_eq "$STATUS" 404 "a deleted device's events are gone from under /devices"
+api GET "/events?device_id=$id"
 expect_eq "$(jq -r '[.events[].kind] | join(",")' <<<"$BODY")" "deleted,started,stopped,created" \
-    "history kept after delete, newest first"
+    "history kept after delete in /events, newest first"
 term_daemon
 expect_eq "$TERM_STATUS" 0 "exit status on SIGTERM"
 
