@@ -3,7 +3,7 @@ SWIFT ?= swift
 STATE_DIR ?= $(CURDIR)/state
 PREFIX ?= /usr/local
 
-.PHONY: run test build build-tests unit-test vm-test vm-fetch bench deps-run deps-test clean
+.PHONY: run test build build-tests unit-test vm-test vm-fetch vm-demo bench deps-run deps-test clean
 
 run: deps-run
 	$(SWIFT) build -c release --product ublkd
@@ -33,6 +33,13 @@ vm-fetch:
 
 vm-test:
 	scripts/vm-test stable newest
+
+# Try ublkd without a ublk kernel: the test VM with ublkd inside, its API on 127.0.0.1:7878 (see README).
+vm-demo: deps-test
+	$(SWIFT) build -c release --product ublkd
+	$(SWIFT) build -c release --product ublkctl
+	scripts/vm-run --kernel newest --fetch-only
+	scripts/vm-demo
 
 bench: deps-test
 	$(SWIFT) build -c release --product ublkd
