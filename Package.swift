@@ -17,6 +17,8 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
     ],
     targets: [
+        // The release number, alone in its target so that ublkctl can share it without depending on the daemon.
+        .target(name: "UblkdVersion"),
         // The kernel's ublk UAPI header (vendored) plus accessors for its function-like macros.
         .systemLibrary(name: "CUblk", path: "Sources/CUblk"),
         // Linux system interfaces that Swift's Glibc module leaves out (O_DIRECT, prctl, eventfd, fallocate modes).
@@ -54,19 +56,20 @@ let package = Package(
         .target(
             name: "Daemon",
             dependencies: [
-                "Engine", "Store", "HTTPAPI", "UblkABI", .product(name: "Logging", package: "swift-log"),
+                "Engine", "Store", "HTTPAPI", "UblkABI", "UblkdVersion",
+                .product(name: "Logging", package: "swift-log"),
             ]),
         .executableTarget(
             name: "ublkd",
             dependencies: [
-                "Engine", "UblkABI", "Daemon", "HTTPAPI",
+                "Engine", "UblkABI", "Daemon", "HTTPAPI", "UblkdVersion",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
         // A small CLI over the REST API; knows the API's JSON, nothing of the daemon's insides.
         .executableTarget(
             name: "ublkctl",
-            dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["UblkdVersion", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .target(
             name: "TestSupport",
             dependencies: ["Engine", .product(name: "SystemPackage", package: "swift-system")],
