@@ -80,6 +80,9 @@ let package = Package(
             dependencies: ["Store", "TestSupport", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "UblkctlTests", dependencies: ["ublkctl"]),
         .testTarget(
+            name: "DaemonTests",
+            dependencies: ["Daemon", "TestSupport", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(
             name: "HTTPAPITests",
             dependencies: ["HTTPAPI", "TestSupport", .product(name: "Logging", package: "swift-log")]),
         .testTarget(
