@@ -81,7 +81,8 @@ struct ServiceNotifierTests {
         var health = HealthView(status: "ok", version: "t", kernel: kernel, devices: ["live": 2, "stopped": 1],
                                 unmanagedDevices: [], lastStart: nil)
         let listen = try! ListenAddress(parsing: "127.0.0.1:7878")
-        #expect(DaemonRunner.readyStatus(health, listen: listen) == "3 devices (2 live, 1 stopped); API on 127.0.0.1:7878")
+        #expect(DaemonRunner.readyStatus(health, listen: listen)
+            == "3 devices (2 live, 1 stopped); API on 127.0.0.1:7878")
         health.devices = [:]
         health.kernel.available = false
         #expect(DaemonRunner.readyStatus(health, listen: listen)
