@@ -8,8 +8,12 @@ BINDIR ?= $(PREFIX)/bin
 UNITDIR ?= /etc/systemd/system
 MODULESLOADDIR ?= /etc/modules-load.d
 CONFIGURATION ?= release
-# Installed binaries must not need the toolchain's directory (their RUNPATH) on the machine that runs them.
+# Installed binaries must not need the toolchain's directory (their RUNPATH) on the machine that runs them. Built
+# in a scratch directory of their own: switching .build/release between static and dynamic runtime recompiles
+# everything (minutes) each time `make run` and `make install` alternate.
 INSTALL_SWIFT_FLAGS ?= --static-swift-stdlib
+INSTALL_SCRATCH ?= .build/install
+INSTALL_FROM = $(INSTALL_SCRATCH)/$(CONFIGURATION)
 
 .PHONY: run test build build-tests unit-test install-test vm-test vm-fetch bench deps-run deps-test clean \
 	install uninstall install-binaries
@@ -42,17 +46,17 @@ install-test:
 # SwiftPM rebuilds only what changed. Without swift on PATH (e.g. under sudo), binaries built before are used.
 install-binaries:
 	@if command -v $(SWIFT) >/dev/null 2>&1; then \
-		$(SWIFT) build -c $(CONFIGURATION) $(INSTALL_SWIFT_FLAGS) --product ublkd && \
-		$(SWIFT) build -c $(CONFIGURATION) $(INSTALL_SWIFT_FLAGS) --product ublkctl; \
-	elif [ -x .build/$(CONFIGURATION)/ublkd ] && [ -x .build/$(CONFIGURATION)/ublkctl ]; then \
-		echo "install: $(SWIFT) not on PATH; installing the binaries already in .build/$(CONFIGURATION)"; \
+		$(SWIFT) build -c $(CONFIGURATION) --scratch-path $(INSTALL_SCRATCH) $(INSTALL_SWIFT_FLAGS) --product ublkd && \
+		$(SWIFT) build -c $(CONFIGURATION) --scratch-path $(INSTALL_SCRATCH) $(INSTALL_SWIFT_FLAGS) --product ublkctl; \
+	elif [ -x $(INSTALL_FROM)/ublkd ] && [ -x $(INSTALL_FROM)/ublkctl ]; then \
+		echo "install: $(SWIFT) not on PATH; installing the binaries already in $(INSTALL_FROM)"; \
 	else \
-		echo "install: $(SWIFT) not on PATH and nothing built in .build/$(CONFIGURATION)" >&2; exit 1; \
+		echo "install: $(SWIFT) not on PATH and nothing built in $(INSTALL_FROM)" >&2; exit 1; \
 	fi
 
 install: install-binaries
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(MODULESLOADDIR)
-	install -m 0755 .build/$(CONFIGURATION)/ublkd .build/$(CONFIGURATION)/ublkctl $(DESTDIR)$(BINDIR)/
+	install -m 0755 $(INSTALL_FROM)/ublkd $(INSTALL_FROM)/ublkctl $(DESTDIR)$(BINDIR)/
 	sed 's|@BINDIR@|$(BINDIR)|g' dist/systemd/ublkd.service > $(DESTDIR)$(UNITDIR)/ublkd.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/ublkd.service
 	install -m 0644 dist/modules-load.d/ublkd.conf $(DESTDIR)$(MODULESLOADDIR)/ublkd.conf
