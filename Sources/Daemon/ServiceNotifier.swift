@@ -76,6 +76,7 @@ public struct ServiceNotifier: Sendable {
         }
         let capacity = MemoryLayout.size(ofValue: socketAddress.sun_path)
         guard name.count <= capacity else { throw .addressTooLong(address) }
+        // SAFETY: the guard above keeps the copy inside sun_path; the buffer pointer does not outlive the closure.
         withUnsafeMutableBytes(of: &socketAddress.sun_path) { $0.copyBytes(from: name) }
         let length = socklen_t(MemoryLayout<sockaddr_un>.offset(of: \.sun_path)! + name.count)
 
