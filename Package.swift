@@ -56,8 +56,8 @@ let package = Package(
         .target(
             name: "Daemon",
             dependencies: [
-                "Engine", "Store", "HTTPAPI", "UblkABI", "UblkdVersion",
-                .product(name: "Logging", package: "swift-log"),
+                "UblkdVersion",
+                "Engine", "Store", "HTTPAPI", "UblkABI", .product(name: "Logging", package: "swift-log"),
             ]),
         .executableTarget(
             name: "ublkd",
@@ -79,9 +79,7 @@ let package = Package(
             name: "StoreTests",
             dependencies: ["Store", "TestSupport", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "UblkctlTests", dependencies: ["ublkctl"]),
-        .testTarget(
-            name: "DaemonTests",
-            dependencies: ["Daemon", "TestSupport", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Engine"]),
         .testTarget(
             name: "HTTPAPITests",
             dependencies: ["HTTPAPI", "TestSupport", .product(name: "Logging", package: "swift-log")]),

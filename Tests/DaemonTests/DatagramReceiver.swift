@@ -29,6 +29,11 @@ final class DatagramReceiver {
         }
     }
 
+    /// A socket path no one else uses, short enough for sun_path: `$TMPDIR` may be long, /tmp is not.
+    static func scratchPath(_ name: String = "notify") -> String {
+        "/tmp/ublkd-\(name)-\(getpid())-\(UInt32.random(in: 0 ... .max)).sock"
+    }
+
     /// The next datagram as text, or nil when none is waiting.
     func receive() -> String? {
         var buffer = [UInt8](repeating: 0, count: 4096)
@@ -37,5 +42,8 @@ final class DatagramReceiver {
         return String(decoding: buffer[..<count], as: UTF8.self)
     }
 
-    deinit { close(fd) }
+    deinit {
+        close(fd)
+        if !address.hasPrefix("@") { unlink(address) }
+    }
 }

@@ -2,8 +2,6 @@
 import Glibc
 import HTTPAPI
 import Logging
-import Synchronization
-import TestSupport
 import Testing
 
 @Suite("ServiceNotifier: the readiness datagrams systemd reads")
@@ -11,8 +9,7 @@ struct ServiceNotifierTests {
     static let quiet = Logger(label: "ublkd.test", factory: { _ in SwiftLogNoOpLogHandler() })
 
     @Test func readyReachesAPathSocket() throws {
-        let directory = TemporaryDirectory()
-        let receiver = try DatagramReceiver(address: directory.file("notify"))
+        let receiver = try DatagramReceiver(address: DatagramReceiver.scratchPath())
         let notifier = ServiceNotifier(environment: ["NOTIFY_SOCKET": receiver.address], logger: Self.quiet)
         #expect(notifier.ready(status: "2 devices (2 live); API on 127.0.0.1:7878") == .sent)
         #expect(receiver.receive() == "READY=1\nSTATUS=2 devices (2 live); API on 127.0.0.1:7878")
@@ -38,8 +35,7 @@ struct ServiceNotifierTests {
     }
 
     @Test func aNewlineInTheStatusCannotAddAField() throws {
-        let directory = TemporaryDirectory()
-        let receiver = try DatagramReceiver(address: directory.file("notify"))
+        let receiver = try DatagramReceiver(address: DatagramReceiver.scratchPath())
         let notifier = ServiceNotifier(environment: ["NOTIFY_SOCKET": receiver.address], logger: Self.quiet)
         notifier.stopping(status: "bye\nREADY=1")
         #expect(receiver.receive() == "STOPPING=1\nSTATUS=bye READY=1")
@@ -53,10 +49,10 @@ struct ServiceNotifierTests {
 
     /// A lost notification must not stop the daemon: the call returns, and the operator finds a warning.
     @Test func aMissingListenerIsAWarningOnly() {
-        let directory = TemporaryDirectory()
         let records = LogRecords()
         let logger = Logger(label: "ublkd.test", factory: { _ in records.handler })
-        let notifier = ServiceNotifier(environment: ["NOTIFY_SOCKET": directory.file("nobody")], logger: logger)
+        let notifier = ServiceNotifier(environment: ["NOTIFY_SOCKET": DatagramReceiver.scratchPath("nobody")],
+                                       logger: logger)
         #expect(notifier.ready(status: "x") == .failed)
         let logged = records.all
         #expect(logged.count == 1)
