@@ -15,8 +15,7 @@ INSTALL_SWIFT_FLAGS ?= --static-swift-stdlib
 INSTALL_SCRATCH ?= .build/install
 INSTALL_FROM = $(INSTALL_SCRATCH)/$(CONFIGURATION)
 
-.PHONY: run test build build-tests unit-test install-test vm-test vm-fetch bench deps-run deps-test clean \
-	install uninstall install-binaries
+.PHONY: run test build build-tests unit-test vm-test vm-fetch bench deps-run deps-test clean
 
 run: deps-run
 	$(SWIFT) build -c release --product ublkd
@@ -39,6 +38,8 @@ build-tests:
 
 unit-test:
 	$(SWIFT) test --skip-build
+
+.PHONY: install-test install-binaries install uninstall
 
 install-test:
 	scripts/test-install
