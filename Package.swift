@@ -19,6 +19,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.1.0"),
     ],
     targets: [
+        // The release number, alone in its target so that ublkctl can share it without depending on the daemon.
+        .target(name: "UblkdVersion"),
         // The kernel's ublk UAPI header (vendored) plus accessors for its function-like macros.
         .systemLibrary(name: "CUblk", path: "Sources/CUblk"),
         // Linux system interfaces that Swift's Glibc module leaves out (O_DIRECT, prctl, eventfd, fallocate modes).
@@ -56,6 +58,7 @@ let package = Package(
         .target(
             name: "Daemon",
             dependencies: [
+                "UblkdVersion",
                 "Engine", "Store", "HTTPAPI", "UblkABI", .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -63,14 +66,14 @@ let package = Package(
         .executableTarget(
             name: "ublkd",
             dependencies: [
-                "Engine", "UblkABI", "Daemon", "HTTPAPI",
+                "Engine", "UblkABI", "Daemon", "HTTPAPI", "UblkdVersion",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
         // A small CLI over the REST API; knows the API's JSON, nothing of the daemon's insides.
         .executableTarget(
             name: "ublkctl",
-            dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["UblkdVersion", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .target(
             name: "TestSupport",
             dependencies: ["Engine", .product(name: "SystemPackage", package: "swift-system")],

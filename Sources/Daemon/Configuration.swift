@@ -1,5 +1,6 @@
 import HTTPAPI
 import Logging
+import UblkdVersion
 
 /// Everything the daemon is told at start, already checked.
 public struct Configuration: Sendable {
@@ -24,5 +25,5 @@ public struct Configuration: Sendable {
 
     public var databasePath: String { stateDirectory + "/ublkd.sqlite" }
 
-    public static let version = "0.1.0"
+    public static let version = UblkdVersion.current
 }

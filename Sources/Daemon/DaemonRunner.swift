@@ -64,13 +64,27 @@ public enum DaemonRunner {
             "http.address": "\(configuration.listen)", "http.port": "\(server.port)",
             "ublkd.state_dir": "\(configuration.stateDirectory)",
         ])
+        // Only now: reconciliation is over and the API accepts connections, so a unit ordered after ublkd finds
+        // its devices back and can talk to the daemon.
+        let notifier = ServiceNotifier(environment: ProcessInfo.processInfo.environment, logger: logger)
+        notifier.ready(status: readyStatus(manager.health(), listen: configuration.listen))
 
         var received: Int32 = 0
         sigwait(&signals, &received)
         logger.info("signal \(received): stopping; devices are handed over to the driver, not deleted")
+        notifier.stopping(status: "signal \(received): handing the devices over to the driver")
         server.quiesce()
         server.stop()
         manager.handOver()
         logger.info("stopped")
+    }
+
+    /// e.g. "3 devices (2 live, 1 stopped); API on 127.0.0.1:7878", for `systemctl status`.
+    static func readyStatus(_ health: HealthView, listen: ListenAddress) -> String {
+        let total = health.devices.values.reduce(0, +)
+        let states = health.devices.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
+        let devices = total == 1 ? "1 device" : "\(total) devices"
+        return (states.isEmpty ? devices : "\(devices) (\(states))") + "; API on \(listen)"
+            + (health.kernel.available ? "" : "; ublk driver unavailable")
     }
 }

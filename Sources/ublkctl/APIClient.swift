@@ -1,4 +1,5 @@
 import Foundation
+import UblkdVersion
 
 /// ublkd's REST API as this tool sees it: a request goes out with the token, and either a 2xx body comes back or
 /// the failure is already a `CLIError` with the right exit status.
@@ -8,7 +9,7 @@ struct APIClient: Sendable {
 
     /// The raw body of a successful answer, so `--json` can print exactly what the server sent.
     func call(_ method: String, _ target: String, json body: [UInt8]? = nil) throws(CLIError) -> [UInt8] {
-        var headers = [("Accept", "application/json"), ("User-Agent", "ublkctl/\(UblkctlCommand.version)")]
+        var headers = [("Accept", "application/json"), ("User-Agent", "ublkctl/\(UblkdVersion.current)")]
         if let token { headers.append(("Authorization", "Bearer \(token)")) }
         if body != nil { headers.append(("Content-Type", "application/json")) }
         let response: HTTPResponse

@@ -1,9 +1,8 @@
 import ArgumentParser
+import UblkdVersion
 
 @main
 struct UblkctlCommand: ParsableCommand {
-    static let version = "0.1.0"
-
     static let configuration = CommandConfiguration(
         commandName: "ublkctl",
         abstract: "Manage ublkd's devices over its REST API.",
@@ -11,7 +10,7 @@ struct UblkctlCommand: ParsableCommand {
             Exit status: 0 on success, 1 when the API refused the request (its error code is printed), \
             2 when ublkd could not be reached, 64 for a bad invocation.
             """,
-        version: version,
+        version: UblkdVersion.current,
         subcommands: [
             ListCommand.self, ShowCommand.self, CreateCommand.self, StartCommand.self, StopCommand.self,
             RecoverCommand.self, DeleteCommand.self, ResizeCommand.self, StatsCommand.self, EventsCommand.self,

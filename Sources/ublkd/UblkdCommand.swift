@@ -1,13 +1,14 @@
 import ArgumentParser
 import Engine
 import Logging
+import UblkdVersion
 
 @main
 struct UblkdCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ublkd",
         abstract: "A ublk block-device server.",
-        version: "0.1.0",
+        version: UblkdVersion.current,
         subcommands: [DaemonCommand.self, FeaturesCommand.self, ServeCommand.self],
         defaultSubcommand: DaemonCommand.self)
 }
