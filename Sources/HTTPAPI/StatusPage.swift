@@ -27,11 +27,11 @@ enum StatusPage {
            white-space:nowrap; }
   th { font-weight:600; font-size:.8rem; color:var(--muted); text-transform:uppercase; letter-spacing:.03em; }
   td.num { text-align:right; font-variant-numeric:tabular-nums; }
-  .state { display:inline-block; padding:.05rem .5rem; border-radius:1rem; font-size:.8rem; font-weight:600;
+  span.state { display:inline-block; padding:.05rem .5rem; border-radius:1rem; font-size:.8rem; font-weight:600;
            background:#e8ebef; }
-  .state.live, .state.ok { background:#dcf1e3; color:var(--ok); }
-  .state.quiesced, .state.recovering, .state.creating, .state.degraded { background:#fdf0d5; color:var(--warn); }
-  .state.failed, .state.stopped { background:#fbe0de; color:var(--bad); }
+  span.state.live, span.state.ok { background:#dcf1e3; color:var(--ok); }
+  span.state.quiesced, span.state.recovering, span.state.creating, span.state.degraded { background:#fdf0d5; color:var(--warn); }
+  span.state.failed, span.state.stopped { background:#fbe0de; color:var(--bad); }
   canvas { display:block; }
   #message { margin:0 0 1rem; padding:.6rem .8rem; border-radius:.3rem; background:#fbe0de; color:var(--bad); }
   #login { margin:0 0 1rem; padding:.8rem; background:#fff; border:1px solid var(--line); }

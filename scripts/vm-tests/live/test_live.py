@@ -141,6 +141,34 @@ def test_metrics_match_stats_and_only_grow_while_fio_runs(devices):
                           f"{statistics.median(durations) * 1000:.1f} ms (5 scrapes, host side, through the forward)")
 
 
+def test_crash_recovery_is_counted_and_io_resumes(devices):
+    """kill -9 under fio, a restart as systemd would do it: both devices come back by user recovery, the
+    recoveries show in /metrics (counter and histogram) and in each device's last_recovery, and fio's I/O goes on."""
+    file_device, null_device = devices
+    assert control("crash") == ["restarted"]
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        views = api("GET", "/devices", expect=200).json()["devices"]
+        if all(v["state"] == "live" for v in views if v["id"] in (file_device["id"], null_device["id"])):
+            break
+        time.sleep(0.5)
+    else:
+        pytest.fail(f"the devices did not come back: {views}")
+    families = scrape()
+    recovered = sample(families, "ublkd_recoveries", "ublkd_recoveries_total", kind="crash_recovery", outcome="ok")
+    assert recovered == 2
+    assert sample(families, "ublkd_recovery_duration_seconds", "ublkd_recovery_duration_seconds_count",
+                  kind="crash_recovery", outcome="ok") == 2
+    for device in (file_device, null_device):
+        view = api("GET", f"/devices/{device['id']}", expect=200).json()
+        assert view["last_recovery"]["kind"] == "crash_recovery" and view["last_recovery"]["outcome"] == "ok"
+    first = stats(file_device["id"])
+    time.sleep(2)
+    assert stats(file_device["id"])["writes"] > first["writes"], "fio's writes did not resume after recovery"
+    report("metrics.txt", f"{KERNEL}: crash under fio: 2 devices recovered, "
+                          f"recovery histogram sum {sample(families, 'ublkd_recovery_duration_seconds', 'ublkd_recovery_duration_seconds_sum', kind='crash_recovery', outcome='ok'):.3f} s")
+
+
 def test_status_page_in_chromium(devices):
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
@@ -174,6 +202,8 @@ def test_status_page_in_chromium(devices):
         assert file_row.find_element(By.CSS_SELECTOR, "td.state").text == "live"
         assert file_row.find_element(By.CSS_SELECTOR, "td.block").text == file_device["block_device"]
         assert row(null_device["id"]).find_element(By.CSS_SELECTOR, "td.target").text == "null"
+        # The crash test before this one left its mark.
+        assert file_row.find_element(By.CSS_SELECTOR, "td.recovery").text.startswith("crash_recovery, ok")
 
         def total_ios():
             value = row(file_device["id"]).find_element(By.CSS_SELECTOR, "td.ios").get_attribute("data-value")
