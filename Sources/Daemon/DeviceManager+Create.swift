@@ -32,7 +32,7 @@ extension DeviceManager {
             sizeBytes: size ?? 0, queues: request.queues, queueDepth: request.queueDepth,
             logicalBlockSize: request.blockSize, maxIOBytes: request.maxIOSize, readOnly: request.readOnly,
             recovery: RecoveryMode(rawValue: request.recovery) ?? .reissue,
-            ioMode: IOModePreference(rawValue: request.ioMode) ?? .auto)
+            ioMode: IOModePreference(rawValue: request.ioMode) ?? .auto, pinQueues: request.pinQueues)
         do {
             try spec.validate()
         } catch {
@@ -106,7 +106,8 @@ extension DeviceManager {
                     id: id, name: request.name, target: request.target, path: request.path,
                     sizeBytes: spec.sizeBytes, blockSize: spec.logicalBlockSize, queues: spec.queues,
                     queueDepth: spec.queueDepth, maxIOBytes: spec.maxIOBytes, readOnly: spec.readOnly,
-                    recovery: request.recovery, ioMode: request.ioMode, desiredState: .creating, lastError: nil,
+                    recovery: request.recovery, ioMode: request.ioMode, pinQueues: request.pinQueues,
+                    desiredState: .creating, lastError: nil,
                     createdAt: now, updatedAt: now)
                 return try store.insertDevice(record)
             }

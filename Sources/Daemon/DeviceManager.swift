@@ -130,7 +130,8 @@ public final class DeviceManager: DeviceService, Sendable {
             blockSize: record.blockSize, queues: record.queues, queueDepth: record.queueDepth,
             maxIOSize: record.maxIOBytes, readOnly: record.readOnly, recovery: record.recovery, state: state.name,
             desiredState: record.desiredState.rawValue, blockDevice: device?.blockDevicePath,
-            ioMode: device?.ioMode.rawValue ?? record.ioMode, backingIO: device?.ioDescription,
+            ioMode: device?.ioMode.rawValue ?? record.ioMode, pinQueues: record.pinQueues,
+            backingIO: device?.ioDescription,
             error: error ?? record.lastError, recoveries: recoveries, lastRecovery: last.map(EventView.init),
             createdAt: record.createdAt, updatedAt: record.updatedAt)
     }
@@ -154,7 +155,8 @@ extension CountersView {
     init(_ statistics: QueueStatistics) {
         self.init(reads: statistics.reads, writes: statistics.writes, flushes: statistics.flushes,
                   discards: statistics.discards, writeZeroes: statistics.writeZeroes, readBytes: statistics.readBytes,
-                  writeBytes: statistics.writtenBytes, errors: statistics.errors, inFlight: statistics.inFlight)
+                  writeBytes: statistics.writtenBytes, errors: statistics.errors, inFlight: statistics.inFlight,
+                  ringEnters: statistics.ringEnters)
     }
 
     mutating func add(_ other: CountersView) {
@@ -167,6 +169,7 @@ extension CountersView {
         writeBytes += other.writeBytes
         errors += other.errors
         inFlight += other.inFlight
+        ringEnters += other.ringEnters
     }
 }
 

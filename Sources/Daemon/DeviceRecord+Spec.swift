@@ -21,6 +21,7 @@ extension DeviceRecord {
         }
         return DeviceSpec(deviceID: id, target: targetSpec, sizeBytes: sizeBytes, queues: queues,
                           queueDepth: queueDepth, logicalBlockSize: blockSize, maxIOBytes: maxIOBytes,
-                          readOnly: readOnly, recovery: recoveryMode, ioMode: IOModePreference(rawValue: ioMode) ?? .auto)
+                          readOnly: readOnly, recovery: recoveryMode, ioMode: IOModePreference(rawValue: ioMode) ?? .auto,
+                          pinQueues: pinQueues)
     }
 }

@@ -14,10 +14,14 @@ public struct DeviceSpec: Sendable, Equatable {
     public var readOnly: Bool
     public var recovery: RecoveryMode
     public var ioMode: IOModePreference
+    /// Pin each queue thread to the CPUs the driver suggests for its queue (`GET_QUEUE_AFFINITY`). Off lets the
+    /// scheduler place them, e.g. where those CPUs are reserved for something else.
+    public var pinQueues: Bool
 
     public init(deviceID: UInt32? = nil, target: TargetSpec, sizeBytes: UInt64, queues: Int = 1,
                 queueDepth: Int = 128, logicalBlockSize: Int = 512, maxIOBytes: Int = DeviceSpec.defaultMaxIOBytes,
-                readOnly: Bool = false, recovery: RecoveryMode = .reissue, ioMode: IOModePreference = .auto) {
+                readOnly: Bool = false, recovery: RecoveryMode = .reissue, ioMode: IOModePreference = .auto,
+                pinQueues: Bool = true) {
         self.deviceID = deviceID
         self.target = target
         self.sizeBytes = sizeBytes
@@ -28,6 +32,7 @@ public struct DeviceSpec: Sendable, Equatable {
         self.readOnly = readOnly
         self.recovery = recovery
         self.ioMode = ioMode
+        self.pinQueues = pinQueues
     }
 
     public static let defaultMaxIOBytes = 512 * 1024

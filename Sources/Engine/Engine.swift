@@ -56,16 +56,17 @@ public final class Engine: Sendable {
         var requested = spec.recovery.features
         // QUIESCE lets a planned restart drain in-flight I/O instead of having it re-issued; taken where offered.
         let optional: Features = spec.recovery != .none ? features.intersection(.quiesce) : []
-        if spec.ioMode == .zeroCopy {
+        switch spec.ioMode.resolved(offered: features, targetSupportsZeroCopy: target.supportsZeroCopy) {
+        case .copy:
+            break
+        case .zeroCopy:
+            requested.insert(.autoBufferRegistration)
+        case nil:
+            target.close()
             guard target.supportsZeroCopy else {
-                target.close()
                 throw .invalidConfiguration("the \(spec.target.kind) target needs its data in memory: use io_mode copy")
             }
-            guard features.contains(.autoBufferRegistration) else {
-                target.close()
-                throw .featureUnavailable(.autoBufferRegistration, reason: "io_mode \"zero_copy\" needs it")
-            }
-            requested.insert(.autoBufferRegistration)
+            throw .featureUnavailable(.autoBufferRegistration, reason: "io_mode \"zero_copy\" needs it")
         }
         let wanted = DeviceInfo(
             queueCount: UInt16(spec.queues), queueDepth: UInt16(spec.queueDepth),
@@ -171,7 +172,7 @@ public final class Engine: Sendable {
         do throws(EngineError) {
             charDevice = try CharacterDevice.open(deviceID: id)
             for queue in 0..<Int(info.queueCount) {
-                let cpus = (try? control.queueAffinity(id, queue: UInt16(queue))) ?? []
+                let cpus = spec.pinQueues ? (try? control.queueAffinity(id, queue: UInt16(queue))) ?? [] : []
                 let runner = try Queue(
                     queueID: queue, depth: Int(info.queueDepth), deviceID: id, charDevice: charDevice,
                     bufferBytes: Int(info.maxIOBufferBytes), zeroCopy: info.flags.contains(.autoBufferRegistration),

@@ -191,6 +191,8 @@ final class Queue<Handler: QueueHandler>: QueueControl, @unchecked Sendable {
         var leaving = false
         while !leaving && (commandsInKernel > 0 || backingInFlight > 0) {
             do {
+                // Counted before the call: an enter that fails still was a syscall.
+                counters.ringEnters.add(1, ordering: .relaxed)
                 try ring.submitAndWait(1)
             } catch {
                 logger.error("io_uring_enter failed: \(error); the queue stops")

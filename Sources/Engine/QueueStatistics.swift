@@ -12,6 +12,9 @@ public final class QueueCounters: Sendable {
     public let writtenBytes = Atomic<UInt64>(0)
     public let errors = Atomic<UInt64>(0)
     public let inFlight = Atomic<Int64>(0)
+    /// Calls into the kernel (`io_uring_enter`) by the request loop: divided by the requests served, the syscalls
+    /// each I/O costs, which batching drives below one.
+    public let ringEnters = Atomic<UInt64>(0)
 
     public init() {}
 
@@ -21,7 +24,7 @@ public final class QueueCounters: Sendable {
             flushes: flushes.load(ordering: .relaxed), discards: discards.load(ordering: .relaxed),
             writeZeroes: writeZeroes.load(ordering: .relaxed), readBytes: readBytes.load(ordering: .relaxed),
             writtenBytes: writtenBytes.load(ordering: .relaxed), errors: errors.load(ordering: .relaxed),
-            inFlight: max(0, inFlight.load(ordering: .relaxed)))
+            inFlight: max(0, inFlight.load(ordering: .relaxed)), ringEnters: ringEnters.load(ordering: .relaxed))
     }
 }
 
@@ -36,10 +39,11 @@ public struct QueueStatistics: Sendable, Equatable {
     public var writtenBytes: UInt64 = 0
     public var errors: UInt64 = 0
     public var inFlight: Int64 = 0
+    public var ringEnters: UInt64 = 0
 
     public init(reads: UInt64 = 0, writes: UInt64 = 0, flushes: UInt64 = 0, discards: UInt64 = 0,
                 writeZeroes: UInt64 = 0, readBytes: UInt64 = 0, writtenBytes: UInt64 = 0, errors: UInt64 = 0,
-                inFlight: Int64 = 0) {
+                inFlight: Int64 = 0, ringEnters: UInt64 = 0) {
         self.reads = reads
         self.writes = writes
         self.flushes = flushes
@@ -49,6 +53,7 @@ public struct QueueStatistics: Sendable, Equatable {
         self.writtenBytes = writtenBytes
         self.errors = errors
         self.inFlight = inFlight
+        self.ringEnters = ringEnters
     }
 
     public static func + (lhs: QueueStatistics, rhs: QueueStatistics) -> QueueStatistics {
@@ -56,6 +61,7 @@ public struct QueueStatistics: Sendable, Equatable {
             reads: lhs.reads + rhs.reads, writes: lhs.writes + rhs.writes, flushes: lhs.flushes + rhs.flushes,
             discards: lhs.discards + rhs.discards, writeZeroes: lhs.writeZeroes + rhs.writeZeroes,
             readBytes: lhs.readBytes + rhs.readBytes, writtenBytes: lhs.writtenBytes + rhs.writtenBytes,
-            errors: lhs.errors + rhs.errors, inFlight: lhs.inFlight + rhs.inFlight)
+            errors: lhs.errors + rhs.errors, inFlight: lhs.inFlight + rhs.inFlight,
+            ringEnters: lhs.ringEnters + rhs.ringEnters)
     }
 }

@@ -13,10 +13,13 @@ public struct CreateDeviceRequest: Sendable, Equatable {
     public var readOnly: Bool
     public var recovery: String
     public var ioMode: String
+    /// Pin each queue thread to the driver's CPU set for its queue.
+    public var pinQueues: Bool
 
     public init(name: String, target: String, path: String? = nil, size: UInt64? = nil, create: Bool = false,
                 queues: Int = 1, queueDepth: Int = 128, blockSize: Int = 512, maxIOSize: Int = 512 * 1024,
-                readOnly: Bool = false, recovery: String = "reissue", ioMode: String = "auto") {
+                readOnly: Bool = false, recovery: String = "reissue", ioMode: String = "auto",
+                pinQueues: Bool = true) {
         self.name = name
         self.target = target
         self.path = path
@@ -29,11 +32,12 @@ public struct CreateDeviceRequest: Sendable, Equatable {
         self.readOnly = readOnly
         self.recovery = recovery
         self.ioMode = ioMode
+        self.pinQueues = pinQueues
     }
 
     static let fields: Set<String> = [
         "name", "target", "path", "size", "create", "queues", "queue_depth", "block_size", "max_io_size",
-        "read_only", "recovery", "io_mode",
+        "read_only", "recovery", "io_mode", "pin_queues",
     ]
     /// Far beyond any real disk, and within what SQLite's 64-bit integers hold.
     static let maxSize: UInt64 = 1 << 60
@@ -60,6 +64,7 @@ public struct CreateDeviceRequest: Sendable, Equatable {
         readOnly = try fields.bool("read_only") ?? false
         recovery = try fields.string("recovery") ?? "reissue"
         ioMode = try fields.string("io_mode") ?? "auto"
+        pinQueues = try fields.bool("pin_queues") ?? true
         try check()
     }
 

@@ -18,6 +18,8 @@ public struct DeviceView: Codable, Sendable, Equatable {
     public var desiredState: String
     public var blockDevice: String?
     public var ioMode: String
+    /// Queue threads pinned to the driver's queue affinity.
+    public var pinQueues: Bool
     /// How the backing store is accessed: direct (O_DIRECT), buffered, memory or none.
     public var backingIO: String?
     public var error: String?
@@ -28,7 +30,8 @@ public struct DeviceView: Codable, Sendable, Equatable {
 
     public init(id: UInt32, name: String, target: String, path: String?, size: UInt64, blockSize: Int, queues: Int,
                 queueDepth: Int, maxIOSize: Int, readOnly: Bool, recovery: String, state: String,
-                desiredState: String, blockDevice: String?, ioMode: String, backingIO: String?, error: String?,
+                desiredState: String, blockDevice: String?, ioMode: String, pinQueues: Bool = true, backingIO: String?,
+                error: String?,
                 recoveries: Int, lastRecovery: EventView?, createdAt: Date, updatedAt: Date) {
         self.id = id
         self.name = name
@@ -45,6 +48,7 @@ public struct DeviceView: Codable, Sendable, Equatable {
         self.desiredState = desiredState
         self.blockDevice = blockDevice
         self.ioMode = ioMode
+        self.pinQueues = pinQueues
         self.backingIO = backingIO
         self.error = error
         self.recoveries = recoveries
@@ -70,10 +74,12 @@ public struct CountersView: Codable, Sendable, Equatable {
     public var writeBytes: UInt64 = 0
     public var errors: UInt64 = 0
     public var inFlight: Int64 = 0
+    /// `io_uring_enter` calls of the queue loops: per request served, the syscalls an I/O costs.
+    public var ringEnters: UInt64 = 0
 
     public init(reads: UInt64 = 0, writes: UInt64 = 0, flushes: UInt64 = 0, discards: UInt64 = 0,
                 writeZeroes: UInt64 = 0, readBytes: UInt64 = 0, writeBytes: UInt64 = 0, errors: UInt64 = 0,
-                inFlight: Int64 = 0) {
+                inFlight: Int64 = 0, ringEnters: UInt64 = 0) {
         self.reads = reads
         self.writes = writes
         self.flushes = flushes
@@ -83,6 +89,7 @@ public struct CountersView: Codable, Sendable, Equatable {
         self.writeBytes = writeBytes
         self.errors = errors
         self.inFlight = inFlight
+        self.ringEnters = ringEnters
     }
 }
 
@@ -100,6 +107,7 @@ public struct DeviceStatisticsView: Codable, Sendable, Equatable {
     public var writeBytes: UInt64
     public var errors: UInt64
     public var inFlight: Int64
+    public var ringEnters: UInt64
     public var queues: [CountersView]
 
     public init(id: UInt32, state: String, since: Date?, uptimeSeconds: Double, total: CountersView,
@@ -117,6 +125,7 @@ public struct DeviceStatisticsView: Codable, Sendable, Equatable {
         writeBytes = total.writeBytes
         errors = total.errors
         inFlight = total.inFlight
+        ringEnters = total.ringEnters
         self.queues = queues
     }
 }

@@ -25,6 +25,8 @@ public struct DeviceRecord: Sendable, Equatable, Codable {
     public var recovery: String
     /// "auto", "copy" or "zero_copy".
     public var ioMode: String
+    /// Queue threads pinned to the driver's queue affinity.
+    public var pinQueues: Bool
     public var desiredState: DesiredState
     /// Why the last attempt to reach `desiredState` failed, if it did.
     public var lastError: String?
@@ -34,7 +36,7 @@ public struct DeviceRecord: Sendable, Equatable, Codable {
     public init(
         id: UInt32, name: String, target: String, path: String? = nil, sizeBytes: UInt64, blockSize: Int,
         queues: Int, queueDepth: Int, maxIOBytes: Int, readOnly: Bool = false, recovery: String,
-        ioMode: String = "auto", desiredState: DesiredState, lastError: String? = nil, createdAt: Date, updatedAt: Date
+        ioMode: String = "auto", pinQueues: Bool = true, desiredState: DesiredState, lastError: String? = nil, createdAt: Date, updatedAt: Date
     ) {
         self.id = id
         self.name = name
@@ -48,6 +50,7 @@ public struct DeviceRecord: Sendable, Equatable, Codable {
         self.readOnly = readOnly
         self.recovery = recovery
         self.ioMode = ioMode
+        self.pinQueues = pinQueues
         self.desiredState = desiredState
         self.lastError = lastError
         self.createdAt = createdAt

@@ -37,6 +37,7 @@ struct DeviceRow: FetchableRecord, PersistableRecord {
             readOnly: try row.integer("read_only", of: "devices") as Int64 != 0,
             recovery: try row.decode(forColumn: "recovery"),
             ioMode: try row.decode(forColumn: "io_mode"),
+            pinQueues: try row.integer("pin_queues", of: "devices") as Int64 != 0,
             desiredState: desiredState,
             lastError: try row.decode(forColumn: "last_error"),
             createdAt: try row.timestamp("created_at", of: "devices"),
@@ -60,6 +61,7 @@ struct DeviceRow: FetchableRecord, PersistableRecord {
         container["read_only"] = record.readOnly
         container["recovery"] = record.recovery
         container["io_mode"] = record.ioMode
+        container["pin_queues"] = record.pinQueues
         container["desired_state"] = record.desiredState.rawValue
         container["last_error"] = record.lastError
         container["created_at"] = try Timestamp.string(record.createdAt, column: "devices.created_at")

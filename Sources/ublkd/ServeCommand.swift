@@ -20,6 +20,9 @@ struct ServeCommand: ParsableCommand {
     @Flag(name: .customLong("read-only")) var readOnly = false
     @Option(help: "none, reissue or fail_io.") var recovery = "none"
     @Option(name: .customLong("io-mode"), help: "auto, copy or zero_copy.") var ioMode = "auto"
+    @Flag(name: .customLong("no-pin-queues"),
+          help: "Leave the queue threads to the scheduler instead of the driver's queue affinity.")
+    var noPinQueues = false
     @Option(help: "A file to write the device id into once the device is live.") var idFile: String?
 
     func run() throws {
@@ -45,7 +48,7 @@ struct ServeCommand: ParsableCommand {
         let spec = DeviceSpec(deviceID: id, target: targetSpec, sizeBytes: sizeBytes, queues: queues,
                               queueDepth: depth, logicalBlockSize: blockSize, maxIOBytes: maxIOSize,
                               readOnly: readOnly, recovery: recoveryMode,
-                              ioMode: IOModePreference(rawValue: ioMode) ?? .auto)
+                              ioMode: IOModePreference(rawValue: ioMode) ?? .auto, pinQueues: !noPinQueues)
         // Queue threads inherit this mask, so the signals reach only the sigwait below.
         var signals = sigset_t()
         sigemptyset(&signals)

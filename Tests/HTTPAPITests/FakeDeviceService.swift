@@ -182,7 +182,7 @@ enum Canned {
         DeviceView(
             id: id, name: name, target: target, path: path, size: size, blockSize: 4096, queues: 2,
             queueDepth: 64, maxIOSize: 1 << 20, readOnly: false, recovery: "reissue", state: state,
-            desiredState: "running", blockDevice: blockDevice, ioMode: "copy",
+            desiredState: "running", blockDevice: blockDevice, ioMode: "copy", pinQueues: target != "file",
             backingIO: target == "file" ? "direct" : "none", error: nil, recoveries: 0, lastRecovery: nil,
             createdAt: created, updatedAt: updated)
     }
@@ -199,10 +199,11 @@ enum Canned {
 
     static func statistics(id: UInt32, state: String) -> DeviceStatisticsView {
         let queue = CountersView(reads: 10, writes: 20, flushes: 3, discards: 4, writeZeroes: 5, readBytes: 40960,
-                                 writeBytes: 81920, errors: 1, inFlight: 2)
+                                 writeBytes: 81920, errors: 1, inFlight: 2, ringEnters: 7)
         var total = queue
         total.reads *= 2
         total.readBytes *= 2
+        total.ringEnters *= 2
         return DeviceStatisticsView(id: id, state: state, since: created, uptimeSeconds: 12.5, total: total,
                                     queues: [queue, queue])
     }

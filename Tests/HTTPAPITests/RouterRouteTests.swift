@@ -124,6 +124,7 @@ struct RouterRouteTests {
         #expect(live["read_only"]?.bool == false)
         #expect(live["desired_state"]?.string == "running")
         #expect(live["io_mode"]?.string == "copy")
+        #expect(live["pin_queues"]?.bool == true)
         #expect(live["backing_io"]?.string == "none")
         #expect(live["size"]?.number == 1_073_741_824)
         #expect(live["created_at"]?.string == "2023-11-14T22:13:20Z")
@@ -134,10 +135,12 @@ struct RouterRouteTests {
         let failed = try harness.send("GET", "/devices/3").json()
         #expect(failed.keys == [
             "id", "name", "target", "path", "size", "block_size", "queues", "queue_depth", "max_io_size",
-            "read_only", "recovery", "state", "desired_state", "io_mode", "backing_io", "error", "recoveries",
+            "read_only", "recovery", "state", "desired_state", "io_mode", "pin_queues", "backing_io", "error",
+            "recoveries",
             "last_recovery", "created_at", "updated_at",
         ])
         #expect(failed["path"]?.string == "/var/lib/ublkd/beta.img")
+        #expect(failed["pin_queues"]?.bool == false)
         #expect(failed["last_recovery"]?["device_id"]?.number == 3)
         #expect(failed["last_recovery"]?["duration_ms"]?.number == 600_000)
         #expect(failed["last_recovery"]?["device_name"]?.string == "beta.disk-1")
@@ -157,6 +160,8 @@ struct RouterRouteTests {
         #expect(json["write_bytes"]?.number == 81920)
         #expect(json["write_zeroes"]?.number == 5)
         #expect(json["in_flight"]?.number == 2)
+        #expect(json["ring_enters"]?.number == 14)
+        #expect(json["queues"]?[0]?["ring_enters"]?.number == 7)
         #expect(json["uptime_seconds"]?.number == 12.5)
         #expect(json["since"]?.string == "2023-11-14T22:13:20Z")
         #expect(json["queues"]?.array?.count == 2)

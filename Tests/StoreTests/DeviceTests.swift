@@ -13,6 +13,7 @@ struct DeviceTests {
         device.target = "memory"
         device.readOnly = true
         device.ioMode = "zero_copy"
+        device.pinQueues = false
         device.recovery = "fail_io"
         device.lastError = "queue 1: ENOMEM"
         device.desiredState = .creating
@@ -32,6 +33,7 @@ struct DeviceTests {
         #expect(try store.scalar("SELECT created_at FROM devices") == "2026-11-26T01:02:03.456Z")
         #expect(try store.scalar("SELECT desired_state FROM devices") == "running")
         #expect(try store.scalar("SELECT typeof(read_only) || read_only FROM devices") == "integer0")
+        #expect(try store.scalar("SELECT typeof(pin_queues) || pin_queues FROM devices") == "integer1")
         #expect(try store.scalar("SELECT typeof(size_bytes) || size_bytes FROM devices") == "integer1073741824")
     }
 

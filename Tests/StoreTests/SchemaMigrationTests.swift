@@ -8,7 +8,7 @@ struct SchemaMigrationTests {
     @Test func embeddedMigrationsAreRecordedOnCreation() throws {
         let directory = TemporaryDirectory()
         let store = try StoreFixtures.open(directory)
-        #expect(try store.appliedMigrations() == [1])
+        #expect(try store.appliedMigrations() == [1, 2])
         #expect(try store.pragma("user_version", onWriter: false) == "0", "versions live in schema_migrations only")
         // The schema really exists: both tables answer.
         #expect(try store.devices().isEmpty)
@@ -20,7 +20,7 @@ struct SchemaMigrationTests {
         try StoreFixtures.open(directory).insertDevice(StoreFixtures.device(3))
         for _ in 0..<3 {
             let store = try StoreFixtures.open(directory)
-            #expect(try store.appliedMigrations() == [1])
+            #expect(try store.appliedMigrations() == [1, 2])
             #expect(try store.devices().map(\.id) == [3])
         }
     }
@@ -47,14 +47,14 @@ struct SchemaMigrationTests {
             """)
         try store.close()
 
-        #expect(throws: StoreError.schemaTooNew(found: 99, known: 1)) {
+        #expect(throws: StoreError.schemaTooNew(found: 99, known: 2)) {
             try StoreFixtures.open(path)
         }
         // Refusing did not touch it: a ublkd that knows version 99 still finds its data.
         let future = EmbeddedMigrations.all + [EmbeddedMigrations.Migration(version: 99, name: "0099_future.sql",
                                                                              sql: "SELECT 1")]
         let newer = try StoreFixtures.openWith(path, migrations: future)
-        #expect(try newer.appliedMigrations() == [1, 99])
+        #expect(try newer.appliedMigrations() == [1, 2, 99])
         #expect(try newer.devices().map(\.id) == [1])
     }
 
@@ -65,7 +65,7 @@ struct SchemaMigrationTests {
 
         // The first statement works, the second fails: the first must be rolled back with it.
         let broken = EmbeddedMigrations.Migration(
-            version: 2, name: "0002_broken.sql",
+            version: 3, name: "0003_broken.sql",
             sql: "CREATE TABLE half_done (x INTEGER);\nALTER TABLE no_such_table ADD COLUMN y INTEGER;")
         #expect {
             try StoreFixtures.openWith(path, migrations: EmbeddedMigrations.all + [broken])
@@ -75,7 +75,7 @@ struct SchemaMigrationTests {
         }
 
         let store = try StoreFixtures.open(path)
-        #expect(try store.appliedMigrations() == [1])
+        #expect(try store.appliedMigrations() == [1, 2])
         #expect(try store.devices().map(\.id) == [7])
         #expect(throws: StoreError.self) {
             try store.executeRaw("INSERT INTO half_done (x) VALUES (1)")
@@ -87,12 +87,33 @@ struct SchemaMigrationTests {
         let path = directory.file("ublkd.db")
         try StoreFixtures.open(path).insertDevice(StoreFixtures.device(2))
         let next = [
-            EmbeddedMigrations.Migration(version: 3, name: "0003_b.sql", sql: "ALTER TABLE extra ADD COLUMN b TEXT;"),
-            EmbeddedMigrations.Migration(version: 2, name: "0002_a.sql", sql: "CREATE TABLE extra (a TEXT);"),
+            EmbeddedMigrations.Migration(version: 4, name: "0004_b.sql", sql: "ALTER TABLE extra ADD COLUMN b TEXT;"),
+            EmbeddedMigrations.Migration(version: 3, name: "0003_a.sql", sql: "CREATE TABLE extra (a TEXT);"),
         ]
         let store = try StoreFixtures.openWith(path, migrations: EmbeddedMigrations.all + next)
-        #expect(try store.appliedMigrations() == [1, 2, 3])
+        #expect(try store.appliedMigrations() == [1, 2, 3, 4])
         try store.executeRaw("INSERT INTO extra (a, b) VALUES ('x', 'y')")
+    }
+
+    @Test func devicesStoredBeforePinQueuesExistedKeepBeingPinned() throws {
+        let directory = TemporaryDirectory()
+        let path = directory.file("ublkd.db")
+        let first = Array(EmbeddedMigrations.all.prefix(1))
+        let old = try StoreFixtures.openWith(path, migrations: first)
+        try old.executeRaw("""
+            INSERT INTO devices (id, name, target, size_bytes, block_size, queues, queue_depth, max_io_bytes,
+                                 recovery, desired_state, created_at, updated_at)
+            VALUES (5, 'old', 'null', 4096, 512, 1, 64, 4096, 'reissue', 'running',
+                    '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z')
+            """)
+        try old.close()
+
+        let store = try StoreFixtures.open(path)
+        #expect(try store.appliedMigrations() == [1, 2])
+        #expect(try store.device(id: 5)?.pinQueues == true)
+        #expect(throws: StoreError.self) {
+            try store.executeRaw("UPDATE devices SET pin_queues = 2 WHERE id = 5")
+        }
     }
 
     @Test func aFileThatIsNotADatabaseFailsCleanly() throws {

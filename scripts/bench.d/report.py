@@ -21,9 +21,9 @@ JOBS = [
     ("write-128k-qd8", "128k seq write QD8", "write", False),
 ]
 PAIRS = {
-    "null": "null: ublkd null / null_blk",
-    "ext4": "file on ext4: ublkd / loop dio",
-    "tmpfs": "file on tmpfs: ublkd / loop dio",
+    "null": "null: ublkd null target, ublksrv null / null_blk",
+    "ext4": "file on ext4: ublkd file target, ublksrv loop / kernel loop with direct I/O",
+    "tmpfs": "file on tmpfs: ublkd file target, ublksrv loop / kernel loop with direct I/O",
 }
 
 
@@ -150,6 +150,66 @@ def mib(kib):
     return f"{kib / 1024:.1f} MiB" if kib is not None else "?"
 
 
+def syscalls_per_io(pairdir, job, mode):
+    """Per rep: delta(ring_enters) / delta(requests served) between the stats taken around the run."""
+    per = []
+    pat = re.compile(re.escape(f"{job}.{mode}.") + r"(\d+)\.stats-0$")
+    try:
+        names = sorted(os.listdir(pairdir))
+    except OSError:
+        return per
+    for name in names:
+        m = pat.match(name)
+        if not m:
+            continue
+        try:
+            with open(os.path.join(pairdir, name)) as f:
+                a = json.load(f)
+            with open(os.path.join(pairdir, name[:-1] + "1")) as f:
+                b = json.load(f)
+        except (OSError, ValueError):
+            continue
+        keys = ("reads", "writes", "flushes", "discards", "write_zeroes")
+        ios = sum(b.get(k, 0) - a.get(k, 0) for k in keys)
+        enters = b.get("ring_enters", 0) - a.get("ring_enters", 0)
+        if ios > 0 and "ring_enters" in b:
+            per.append(enters / ios)
+    return per
+
+
+# Issue 7's goals: (label, pair, job, measure, goal on newest, goal on stable, higher is better, against)
+GOALS = [
+    ("file 4k randread QD32 IOPS vs loop", "ext4", "randread-4k-qd32", "iops", 1.5, 1.3, True, "ref"),
+    ("file 4k randwrite QD32 IOPS vs loop", "ext4", "randwrite-4k-qd32", "iops", 1.4, 1.2, True, "ref"),
+    ("file 128k seq read bandwidth vs loop", "ext4", "read-128k-qd8", "mibs", 1.0, 0.9, True, "ref"),
+    ("file 128k seq write bandwidth vs loop", "ext4", "write-128k-qd8", "mibs", 1.0, 0.9, True, "ref"),
+    ("file 4k randread QD1 p99 latency vs loop", "ext4", "randread-4k-qd1", "p99", 1.0, 1.3, False, "ref"),
+    ("file 4k randread QD32 IOPS vs ublksrv loop", "ext4", "randread-4k-qd32", "iops", 1.1, 1.1, True, "ublksrv"),
+    ("file 4k randwrite QD32 IOPS vs ublksrv loop", "ext4", "randwrite-4k-qd32", "iops", 1.1, 1.1, True, "ublksrv"),
+    ("null 4k randread QD32 IOPS vs ublksrv null", "null", "randread-4k-qd32", "iops", 1.1, 1.1, True, "ublksrv"),
+    ("null 4k randwrite QD32 IOPS vs ublksrv null", "null", "randwrite-4k-qd32", "iops", 1.1, 1.1, True, "ublksrv"),
+]
+
+
+def goals(say, kind, modes, has_srv, medians):
+    say(f"Goals of issue 7 on this kernel ({kind}; 'file' = the backing file on ext4 on the virtio disk)")
+    rows = []
+    for label, pair, job, key, g_new, g_stable, higher, against in GOALS:
+        goal = g_new if kind == "newest" else g_stable
+        for m in modes:
+            md = medians.get((pair, job))
+            if against == "ublksrv" and not has_srv:
+                rows.append([label, m, f"{'>=' if higher else '<='} {goal:.2f}", "-", "not measured"])
+                continue
+            r = ratio(md[m][key], md[against][key]) if md else None
+            if r is None:
+                verdict = "not measured"
+            else:
+                verdict = "met" if (r >= goal if higher else r <= goal) else "not met"
+            rows.append([label, m, f"{'>=' if higher else '<='} {goal:.2f}", fnum(r, "ratio"), verdict])
+    say(table(["goal", "ublkd io_mode", "goal ratio", "reached", "verdict"], rows, 2))
+
+
 def main():
     raw = sys.argv[1]
     meta = read_kv(os.path.join(raw, "meta"))
@@ -184,120 +244,169 @@ def main():
     say(f"guest: {meta.get('cpus', '?')} vCPUs (QEMU TCG), {int(mem) // 1024 if mem else '?'} MiB;"
         f" {meta.get('fio', 'fio')} ioengine=io_uring direct=1, {meta.get('runtime', '?')} s"
         f" + {meta.get('ramp', '?')} s ramp, time_based")
-    say(f"{meta.get('reps', '?')} reps per job and device, the two devices of a pair interleaved,"
-        f" order alternated; figures are medians, spread table gives min-max")
+    say(f"{meta.get('reps', '?')} reps per job and device, the devices of a pair interleaved,"
+        f" order rotated; figures are medians, spread table gives min-max")
     say(f"fio pinned to CPU {meta.get('fio_cpu', '?')} (taskset -c {meta.get('fio_cpu', '?')});"
-        f" ublkd queue thread placed by the driver's queue affinity (below)")
+        f" ublkd queue threads placed by the driver's queue affinity (pin_queues default; below)")
     say(f"null_blk module parameters: {meta.get('null_blk_params', '?').strip()}")
     feats = read_text(os.path.join(raw, "features")).split()
     if feats:
         say(f"driver features (ublkd features): {feats[1] if len(feats) > 1 else feats[0]}")
     say("")
 
+    modes = read_text(os.path.join(raw, "modes")).split() or ["copy"]
+    has_srv = bool(meta.get("ublksrv"))
+    say(f"ublkd io_modes measured: {', '.join(modes)} (one daemon per mode, devices made through its REST API);"
+        + (f" ublksrv: {meta['ublksrv']}" if has_srv else " ublksrv: not measured (BENCH_UBLKSRV unset)"))
+    say("")
     for pair in pairs:
         d = os.path.join(raw, pair)
         setup = read_kv(os.path.join(d, "setup"))
-        idle = proc_info(os.path.join(d, "proc-idle"))
-        after = proc_info(os.path.join(d, "proc-after"))
-        log = read_text(os.path.join(d, "ublkd.log"))
-        io = re.search(r"ublk\.io=(\S+)", log)
-        flags = re.search(r"ublk\.flags=(0x[0-9a-f]+ \[[^]]*\])", log)
         say(f"[{pair}] {PAIRS.get(pair, pair)}")
-        if "ublkd" not in setup:
+        if "sides" not in setup:
             say("  not measured (see ERRORS)")
             say("")
             continue
-        ref = setup.get("ref", "?")
-        extra = ""
-        if "loop_dio" in setup:
-            extra = f", loop dio={setup['loop_dio']}"
         if "backing_file" in setup:
             say(f"  backing file {setup['backing_file']} ({setup.get('backing_mib', '?')} MiB,"
                 f" {setup.get('backing_fs', '?')}), written in full before measuring"
                 + (f"; vda scheduler {setup['vda_scheduler']}" if "vda_scheduler" in setup else ""))
-        say(f"  ublkd {setup.get('ublkd', '?')}: 1 queue x depth 128, I/O {io.group(1) if io else '?'},"
-            f" lbs {setup.get('ublkd_lbs', '?')}, {setup.get('ublkd_nr_hw_queues', '?')} hw queue(s),"
-            f" max_sectors_kb {setup.get('ublkd_max_sectors_kb', '?')}, scheduler {setup.get('ublkd_scheduler', '?')}")
-        if flags:
-            say(f"        flags granted by ADD_DEV: {flags.group(1)}")
-        say(f"  ref   {ref}: lbs {setup.get('ref_lbs', '?')}, {setup.get('ref_nr_hw_queues', '?')} hw queue(s),"
-            f" max_sectors_kb {setup.get('ref_max_sectors_kb', '?')}"
-            + (f" (raised from {setup['ref_max_sectors_kb_default']})" if "ref_max_sectors_kb_default" in setup
-               else f" (hw limit {setup.get('ref_max_hw_sectors_kb')})"
-               if setup.get("ref_max_hw_sectors_kb") == setup.get("ref_max_sectors_kb") else "")
-            + f", scheduler {setup.get('ref_scheduler', '?')}{extra}")
-        say(f"  ublkd RSS (VmRSS): {mib(idle.get('VmRSS'))} idle after start, {mib(after.get('VmRSS'))}"
-            f" after the runs; peak (VmHWM) {mib(after.get('VmHWM', idle.get('VmHWM')))}"
-            f"; {after.get('Threads', idle.get('Threads', '?'))} threads")
-        if "AnonHugePages" in after:
-            say(f"        of which anonymous huge pages after the runs: {mib(after['AnonHugePages'])}"
-                f" (transparent_hugepage: {meta.get('thp', '?')})")
-        queue_threads = [t for t in after.get("threads") or idle.get("threads")
-                         if re.match(r"ublk\d+q\d+$", t["name"])]
-        samples = {}
-        for line in read_text(os.path.join(d, "queue-cpu")).splitlines():
-            parts = line.split()
-            if len(parts) == 3:
-                samples[parts[2]] = samples.get(parts[2], 0) + 1
-        where = ", ".join(f"CPU {c} in {n}" for c, n in sorted(samples.items()))
-        # io_uring hands what cannot be issued without blocking to io-wq workers, named
-        # after the thread whose ring they serve: one of the queue thread means backing
-        # I/O went through another thread (a worker of the main thread serves the control
-        # ring, where the driver refuses non-blocking issue on some kernels).
-        threads = after.get("threads") or idle.get("threads")
-        names = {t["tid"]: t["name"] for t in threads}
-        workers = [t for t in threads if t["name"].startswith("iou-wrk-")]
-        if workers:
-            say("  io_uring workers after the runs: " + ", ".join(
-                f"{t['name']} (ring of thread {names.get(t['name'][len('iou-wrk-'):], '?')}, CPUs {t['allowed']})"
-                for t in workers))
-        for t in queue_threads:
-            say(f"  queue thread {t['name']}: allowed CPUs {t['allowed']} (the driver's queue affinity);"
-                f" mid-job it ran on {where or '?'} of {sum(samples.values())} jobs"
-                f" (fio on CPU {meta.get('fio_cpu', '?')})")
+        for side in setup["sides"].split():
+            label = {"ref": "ref    ", "ublksrv": "ublksrv"}.get(side, f"ublkd {side}")
+            extra = ""
+            if side in modes:
+                try:
+                    with open(os.path.join(d, f"device-{side}.json")) as f:
+                        dev = json.load(f)
+                    extra = (f", io_mode {dev.get('io_mode')}, backing I/O {dev.get('backing_io')},"
+                             f" pin_queues {str(dev.get('pin_queues')).lower()}")
+                except (OSError, ValueError):
+                    extra = ", device JSON missing"
+            if side == "ref" and "loop_dio" in setup:
+                extra = f", loop dio={setup['loop_dio']}"
+            say(f"  {label} {setup.get(side, '?')}: lbs {setup.get(side + '_lbs', '?')},"
+                f" {setup.get(side + '_nr_hw_queues', '?')} hw queue(s),"
+                f" max_sectors_kb {setup.get(side + '_max_sectors_kb', '?')},"
+                f" scheduler {setup.get(side + '_scheduler', '?')}{extra}")
+        if "ref_max_sectors_kb_default" in setup:
+            say(f"  (ref max_sectors_kb raised from {setup['ref_max_sectors_kb_default']} to match ublkd)")
+        for m in modes:
+            after = proc_info(os.path.join(d, f"proc-{m}-after"))
+            samples = {}
+            for line in read_text(os.path.join(d, f"queue-cpu-{m}")).splitlines():
+                parts = line.split()
+                if len(parts) == 3:
+                    samples[parts[2]] = samples.get(parts[2], 0) + 1
+            where = ", ".join(f"CPU {c} in {n}" for c, n in sorted(samples.items()))
+            for t in after.get("threads", []):
+                if re.match(r"ublk\d+q\d+$", t["name"]):
+                    say(f"  {m} queue thread {t['name']}: allowed CPUs {t['allowed']}; mid-job it ran on"
+                        f" {where or '?'} of {sum(samples.values())} jobs (fio on CPU {meta.get('fio_cpu', '?')})")
+            workers = [t for t in after.get("threads", []) if t["name"].startswith("iou-wrk-")]
+            if workers:
+                say(f"  {m} daemon io_uring workers after the runs: {len(workers)}")
         say("")
 
-    rows, spread_rows = [], []
+    def runs(pair, job, side, direction):
+        return runs_of(raw, pair, job, side, direction)
+
+    # Throughput: every side against the kernel's driver, and ublkd against ublksrv.
+    header = ["pair", "job", "ref IOPS"]
+    for m in modes:
+        header += [f"{m} IOPS", f"{m}/ref"]
+    if has_srv:
+        header += ["ublksrv IOPS", "ublksrv/ref"] + [f"{m}/ublksrv" for m in modes]
+    header += ["runs"]
+    rows, lat_rows, spread_rows, sys_rows = [], [], [], []
+    medians = {}
+    sides_all = ["ref"] + modes + (["ublksrv"] if has_srv else [])
     for pair in pairs:
         for job, label, direction, qd1 in JOBS:
-            u = runs_of(raw, pair, job, "ublkd", direction)
-            r = runs_of(raw, pair, job, "ref", direction)
-            if not u and not r:
+            got = {side: runs(pair, job, side, direction) for side in sides_all}
+            if not any(got.values()):
                 continue
-            mu = {k: med(u, k) for k in ("iops", "mibs", "p50", "p99")}
-            mr = {k: med(r, k) for k in ("iops", "mibs", "p50", "p99")}
-            rows.append([
-                pair, label,
-                fnum(mu["iops"], "iops"), fnum(mr["iops"], "iops"), fnum(ratio(mu["iops"], mr["iops"]), "ratio"),
-                fnum(mu["mibs"], "mibs"), fnum(mr["mibs"], "mibs"),
-                fnum(mu["p50"], "us"), fnum(mu["p99"], "us"),
-                fnum(mr["p50"], "us"), fnum(mr["p99"], "us"),
-                fnum(ratio(mu["p99"], mr["p99"]), "ratio") if qd1 else "",
-                f"{len(u)}/{len(r)}",
-            ])
+            m_ = {side: {k: med(got[side], k) for k in ("iops", "mibs", "p50", "p99")} for side in sides_all}
+            medians[(pair, job)] = m_
+            row = [pair, label, fnum(m_["ref"]["iops"], "iops")]
+            for m in modes:
+                row += [fnum(m_[m]["iops"], "iops"), fnum(ratio(m_[m]["iops"], m_["ref"]["iops"]), "ratio")]
+            if has_srv:
+                row += [fnum(m_["ublksrv"]["iops"], "iops"),
+                        fnum(ratio(m_["ublksrv"]["iops"], m_["ref"]["iops"]), "ratio")]
+                row += [fnum(ratio(m_[m]["iops"], m_["ublksrv"]["iops"]), "ratio") for m in modes]
+            row.append("/".join(str(len(got[s])) for s in sides_all))
+            rows.append(row)
+            lrow = [pair, label, fnum(m_["ref"]["p50"], "us"), fnum(m_["ref"]["p99"], "us")]
+            for m in modes:
+                lrow += [fnum(m_[m]["p50"], "us"), fnum(m_[m]["p99"], "us"),
+                         fnum(ratio(m_[m]["p99"], m_["ref"]["p99"]), "ratio")]
+            if has_srv:
+                lrow += [fnum(m_["ublksrv"]["p99"], "us")]
+            lrow += [fnum(m_["ref"]["mibs"], "mibs")] + [fnum(m_[m]["mibs"], "mibs") for m in modes]
+            lat_rows.append(lrow)
 
-            def rng(runs, key, kind):
-                s = span(runs, key)
-                return f"{fnum(s[0], kind)}-{fnum(s[1], kind)}" if s else "-"
+            def rng(rs, key, kind):
+                sp = span(rs, key)
+                return f"{fnum(sp[0], kind)}-{fnum(sp[1], kind)}" if sp else "-"
 
-            def pct(runs):
-                s, m = span(runs, "iops"), med(runs, "iops")
-                return f"{(s[1] - s[0]) / m * 100:.0f}%" if s and m else "-"
+            def pct(rs):
+                sp, mm = span(rs, "iops"), med(rs, "iops")
+                return f"{(sp[1] - sp[0]) / mm * 100:.0f}%" if sp and mm else "-"
 
-            spread_rows.append([
-                pair, label,
-                rng(u, "iops", "iops"), pct(u), rng(r, "iops", "iops"), pct(r),
-                rng(u, "p99", "us"), rng(r, "p99", "us"),
-            ])
+            srow = [pair, label]
+            for side in sides_all:
+                srow += [rng(got[side], "iops", "iops"), pct(got[side])]
+            spread_rows.append(srow)
+            syrow = [pair, label]
+            for m in modes:
+                per = syscalls_per_io(os.path.join(raw, pair), job, m)
+                syrow += [f"{statistics.median(per):.2f}" if per else "-",
+                          f"{min(per):.2f}-{max(per):.2f}" if per else "-"]
+            sys_rows.append(syrow)
 
-    say("Medians (u = ublkd, ref = null_blk for the null pair, loop with direct I/O for the file pairs;"
-        " latencies are fio completion latency, µs)")
-    say(table(["pair", "job", "u IOPS", "ref IOPS", "IOPS u/ref", "u MiB/s", "ref MiB/s",
-               "u p50", "u p99", "ref p50", "ref p99", "p99 u/ref", "runs u/ref"], rows, 2))
+    say("IOPS medians (ref = null_blk for the null pair, loop with direct I/O for the file pairs;"
+        " x/y = ratio of medians; for the 128k jobs the IOPS ratio is the bandwidth ratio)")
+    say(table(header, rows, 2))
     say("")
-    say("Spread over the reps (min-max; % = (max-min)/median of IOPS)")
-    say(table(["pair", "job", "u IOPS", "u %", "ref IOPS", "ref %", "u p99 µs", "ref p99 µs"],
-              spread_rows, 2))
+    lheader = ["pair", "job", "ref p50", "ref p99"]
+    for m in modes:
+        lheader += [f"{m} p50", f"{m} p99", f"p99 {m}/ref"]
+    if has_srv:
+        lheader += ["ublksrv p99"]
+    lheader += ["ref MiB/s"] + [f"{m} MiB/s" for m in modes]
+    say("Completion latency medians (µs) and bandwidth")
+    say(table(lheader, lat_rows, 2))
+    say("")
+    say("Syscalls per I/O of ublkd (io_uring_enter calls of the queue loop / requests served, from the stats'"
+        " ring_enters before and after each run; median and min-max over the reps)")
+    sheader = ["pair", "job"]
+    for m in modes:
+        sheader += [f"{m} syscalls/IO", f"{m} range"]
+    say(table(sheader, sys_rows, 2))
+    say("")
+    say("Daemon memory per device (VmRSS of the mode's daemon after the pair's jobs, less its VmRSS just before"
+        " the pair's device was created, over 1 device; queues 1 x depth 128, max I/O 512 KiB)")
+    rss_rows = []
+    for pair in pairs:
+        for m in modes:
+            before = proc_info(os.path.join(raw, pair, f"proc-{m}-before"))
+            after = proc_info(os.path.join(raw, pair, f"proc-{m}-after"))
+            if "VmRSS" not in after or "VmRSS" not in before:
+                continue
+            rss_rows.append([pair, m, mib(before["VmRSS"]), mib(after["VmRSS"]),
+                             mib(after["VmRSS"] - before["VmRSS"]), mib(after.get("VmHWM")),
+                             mib(after.get("AnonHugePages"))])
+    say(table(["pair", "mode", "RSS before", "RSS after", "RSS per device", "peak VmHWM", "anon huge pages"],
+              rss_rows, 2))
+    say("")
+    say("Spread over the reps (IOPS min-max; % = (max-min)/median)")
+    sp_header = ["pair", "job"]
+    for side in sides_all:
+        sp_header += [side, "%"]
+    say(table(sp_header, spread_rows, 2))
+    say("")
+    goals(say, kind, modes, has_srv, medians)
+    say("")
 
     errors = read_text(os.path.join(raw, "errors")).strip()
     if errors:
