@@ -127,7 +127,7 @@ public final class DaemonMetrics: Sendable {
 /// the counter reset it is.
 final class DeviceSeries: Sendable {
     let identity: [String]
-    let reads, writes, flushes, discards, writeZeroes, readBytes, writtenBytes, errors: Prometheus.Counter
+    let reads, writes, flushes, discards, writeZeroes, readBytes, writtenBytes, errors, ringEnters: Prometheus.Counter
     let inFlight, size: Prometheus.Gauge
     let states: [(String, Prometheus.Gauge)]
 
@@ -159,6 +159,9 @@ final class DeviceSeries: Sendable {
         readBytes = counter("read", "bytes_total", "Bytes read since the device's queues started.")
         writtenBytes = counter("written", "bytes_total", "Bytes written since the device's queues started.")
         errors = counter("errors", "total", "Requests completed with an error since the device's queues started.")
+        ringEnters = counter(
+            "ring_enters", "total",
+            "io_uring_enter calls of the device's queue threads: divided by requests, the syscalls per I/O.")
         inFlight = gauge("in_flight", "requests", "Requests the daemon holds now (taken from the driver, not done).")
         size = gauge("size", "bytes", "Size of the device as defined.")
         states = DaemonMetrics.deviceStates.map { state in
@@ -171,7 +174,7 @@ final class DeviceSeries: Sendable {
         for (counter, value) in [
             (reads, counters.reads), (writes, counters.writes), (flushes, counters.flushes),
             (discards, counters.discards), (writeZeroes, counters.writeZeroes), (readBytes, counters.readBytes),
-            (writtenBytes, counters.writtenBytes), (errors, counters.errors),
+            (writtenBytes, counters.writtenBytes), (errors, counters.errors), (ringEnters, counters.ringEnters),
         ] {
             counter.reset()
             counter.increment(by: Int64(clamping: value))
@@ -182,7 +185,7 @@ final class DeviceSeries: Sendable {
     }
 
     func unregister(from registry: PrometheusCollectorRegistry) {
-        for counter in [reads, writes, flushes, discards, writeZeroes, readBytes, writtenBytes, errors] {
+        for counter in [reads, writes, flushes, discards, writeZeroes, readBytes, writtenBytes, errors, ringEnters] {
             registry.unregisterCounter(counter)
         }
         for gauge in [inFlight, size] + states.map(\.1) { registry.unregisterGauge(gauge) }

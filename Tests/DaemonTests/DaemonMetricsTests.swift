@@ -19,7 +19,7 @@ private func device(_ id: UInt32, name: String = "db", state: String = "live", r
                     written: UInt64 = 0) -> DaemonMetrics.DeviceSample {
     DaemonMetrics.DeviceSample(
         id: id, name: name, target: "file", state: state, sizeBytes: 1 << 30,
-        counters: state == "live" ? QueueStatistics(reads: reads, writtenBytes: written, inFlight: 3) : nil)
+        counters: state == "live" ? QueueStatistics(reads: reads, writtenBytes: written, inFlight: 3, ringEnters: 6) : nil)
 }
 
 @Suite("DaemonMetrics: the Prometheus exposition")
@@ -31,6 +31,7 @@ struct DaemonMetricsTests {
         #expect(first["ublkd_device_reads_total{\(labels)}"] == 10)
         #expect(first["ublkd_device_written_bytes_total{\(labels)}"] == 4096)
         #expect(first["ublkd_device_in_flight_requests{\(labels)}"] == 3)
+        #expect(first["ublkd_device_ring_enters_total{\(labels)}"] == 6)
         #expect(first["ublkd_device_size_bytes{\(labels)}"] == Double(1 << 30))
         #expect(first["ublkd_device_state{\(labels),state=\"live\"}"] == 1)
         #expect(first["ublkd_device_state{\(labels),state=\"failed\"}"] == 0)
