@@ -79,8 +79,8 @@ public enum RecoveryMode: String, Sendable, Equatable, CaseIterable {
     }
 }
 
-/// How a device should move data. `auto` takes copy mode for now: zero copy is offered on request until the
-/// benchmarks show it pays on every kernel that grants it.
+/// How a device should move data. `auto` takes zero copy where the kernel grants `UBLK_F_AUTO_BUF_REG` and the
+/// target never needs the data, copy elsewhere (every 6.12 kernel); see `resolved(offered:targetSupportsZeroCopy:)`.
 public enum IOModePreference: String, Sendable, Equatable, CaseIterable {
     case auto
     case copy

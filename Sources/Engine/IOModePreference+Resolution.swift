@@ -15,6 +15,9 @@ extension IOModePreference {
         }
     }
 
-    /// Whether `auto` takes zero copy where the kernel grants it. Copy for now: see the benchmark notes.
-    static let autoPrefersZeroCopy = false
+    /// Whether `auto` takes zero copy where the kernel grants it. It does: on 7.3 (scripts/bench, newest) zero
+    /// copy lifted 128k bandwidth of the file target from 0.25-0.33x to 0.65-0.86x of the kernel's loop and of
+    /// the null target from 0.22x to 0.95x of null_blk, raised 4k random-read IOPS, and took the daemon's RSS per
+    /// device from ~4.5 MiB to ~0.1 MiB; only 4k writes measured a little slower, within the spread of the runs.
+    static let autoPrefersZeroCopy = true
 }

@@ -19,6 +19,8 @@ struct Device: Decodable, Sendable {
     var desiredState: String
     var blockDevice: String?
     var ioMode: String
+    /// Absent from daemons older than the option.
+    var pinQueues: Bool?
     var backingIO: String?
     var error: String?
     var recoveries: Int
@@ -30,7 +32,7 @@ struct Device: Decodable, Sendable {
         case id, name, target, path, size, queues, recovery, state, error, recoveries
         case blockSize = "block_size", queueDepth = "queue_depth", maxIOSize = "max_io_size"
         case readOnly = "read_only", desiredState = "desired_state", blockDevice = "block_device"
-        case ioMode = "io_mode", backingIO = "backing_io", lastRecovery = "last_recovery"
+        case ioMode = "io_mode", pinQueues = "pin_queues", backingIO = "backing_io", lastRecovery = "last_recovery"
         case createdAt = "created_at", updatedAt = "updated_at"
     }
 }
@@ -49,11 +51,13 @@ struct Counters: Decodable, Sendable, Equatable {
     var writeBytes: UInt64
     var errors: UInt64
     var inFlight: Int64
+    /// Absent from daemons older than the counter.
+    var ringEnters: UInt64?
 
     enum CodingKeys: String, CodingKey {
         case reads, writes, flushes, discards, errors
         case writeZeroes = "write_zeroes", readBytes = "read_bytes", writeBytes = "write_bytes"
-        case inFlight = "in_flight"
+        case inFlight = "in_flight", ringEnters = "ring_enters"
     }
 }
 

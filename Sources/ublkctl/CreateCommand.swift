@@ -41,6 +41,9 @@ struct CreateCommand: APICommand {
     @Flag(name: .customLong("read-only"), help: "Refuse writes.") var readOnly = false
     @Option(help: "What to do with in-flight I/O when ublkd restarts.") var recovery: Recovery?
     @Option(name: .customLong("io-mode"), help: "How data moves between the kernel and the target.") var ioMode: IOMode?
+    @Flag(name: .customLong("no-pin-queues"),
+          help: "Leave the queue threads to the scheduler instead of the driver's CPU set for each queue.")
+    var noPinQueues = false
 
     /// The POST body. Optionals left nil are omitted by the synthesized encoder, so the daemon's defaults apply.
     struct Body: Encodable {
@@ -56,18 +59,20 @@ struct CreateCommand: APICommand {
         var readOnly: Bool?
         var recovery: String?
         var ioMode: String?
+        var pinQueues: Bool?
 
         enum CodingKeys: String, CodingKey {
             case name, target, path, size, create, queues, recovery
             case queueDepth = "queue_depth", blockSize = "block_size", maxIOSize = "max_io_size"
-            case readOnly = "read_only", ioMode = "io_mode"
+            case readOnly = "read_only", ioMode = "io_mode", pinQueues = "pin_queues"
         }
     }
 
     var body: Body {
         Body(name: name, target: target.rawValue, path: path, size: size, create: create ? true : nil,
              queues: queues, queueDepth: depth, blockSize: blockSize, maxIOSize: maxIOSize,
-             readOnly: readOnly ? true : nil, recovery: recovery?.rawValue, ioMode: ioMode?.rawValue)
+             readOnly: readOnly ? true : nil, recovery: recovery?.rawValue, ioMode: ioMode?.rawValue,
+             pinQueues: noPinQueues ? false : nil)
     }
 
     func run(with api: APIClient, output: Output) throws(CLIError) {

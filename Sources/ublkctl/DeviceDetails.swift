@@ -19,6 +19,7 @@ extension Device {
         list.append("read only", Format.yesNo(readOnly))
         list.append("recovery", recovery)
         list.append("io mode", ioMode)
+        list.append("pin queues", pinQueues.map(Format.yesNo))
         list.append("backing io", backingIO)
         list.append("recoveries", String(recoveries))
         list.append("last recovery", lastRecovery.map(Self.summary))

@@ -37,7 +37,7 @@ struct StatsCommand: APICommand {
         var table = Table([
             ("QUEUE", .left), ("READS", .right), ("WRITES", .right), ("READ", .right), ("WRITTEN", .right),
             ("FLUSHES", .right), ("DISCARDS", .right), ("WRITE-ZEROES", .right), ("ERRORS", .right),
-            ("IN-FLIGHT", .right),
+            ("IN-FLIGHT", .right), ("RING-ENTERS", .right),
         ])
         table.append(Self.row("total", stats.total))
         for (index, queue) in stats.queues.enumerated() { table.append(Self.row(String(index), queue)) }
@@ -49,6 +49,7 @@ struct StatsCommand: APICommand {
             label, String(counters.reads), String(counters.writes), Format.bytes(counters.readBytes),
             Format.bytes(counters.writeBytes), String(counters.flushes), String(counters.discards),
             String(counters.writeZeroes), String(counters.errors), String(counters.inFlight),
+            counters.ringEnters.map { String($0) } ?? "-",
         ]
     }
 }

@@ -28,7 +28,7 @@ struct IOModeResolutionTests {
         #expect(IOModePreference.auto.resolved(offered: Self.newest, targetSupportsZeroCopy: false) == .copy)
     }
 
-    @Test func autoOnNewestWithAZeroCopyTarget() {
-        #expect(IOModePreference.auto.resolved(offered: Self.newest, targetSupportsZeroCopy: true) == .copy)
+    @Test func autoTakesZeroCopyWhereTheKernelGrantsIt() {
+        #expect(IOModePreference.auto.resolved(offered: Self.newest, targetSupportsZeroCopy: true) == .zeroCopy)
     }
 }

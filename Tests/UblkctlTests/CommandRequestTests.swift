@@ -20,10 +20,10 @@ struct CommandRequestTests {
         let body = try Self.createBody([
             "data", "--target", "file", "--path", "/srv/d.img", "--size", "10GiB", "--create", "--queues", "2",
             "--depth", "64", "--block-size", "4096", "--max-io-size", "1048576", "--read-only",
-            "--recovery", "fail_io", "--io-mode", "zero_copy",
+            "--recovery", "fail_io", "--io-mode", "zero_copy", "--no-pin-queues",
         ])
         #expect(body == #"{"block_size":4096,"create":true,"io_mode":"zero_copy","max_io_size":1048576,"#
-            + #""name":"data","path":"/srv/d.img","queue_depth":64,"queues":2,"read_only":true,"#
+            + #""name":"data","path":"/srv/d.img","pin_queues":false,"queue_depth":64,"queues":2,"read_only":true,"#
             + #""recovery":"fail_io","size":"10GiB","target":"file"}"#)
     }
 
