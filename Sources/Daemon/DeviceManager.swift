@@ -104,11 +104,16 @@ public final class DeviceManager: DeviceService, Sendable {
                           devices: byState, unmanagedDevices: unmanaged, lastStart: lastStart.withLock { $0 })
     }
 
+    /// What this process knows of a stored device now; a row without a managed device was never attached.
+    func runtimeState(_ id: UInt32) -> RuntimeState {
+        devices.withLock { $0[id]?.state } ?? .failed("not attached")
+    }
+
     /// The Prometheus exposition: every stored device with the same counters `/stats` reads.
     public func metricsExposition() -> [UInt8] {
         let records = (try? store.devices()) ?? []
         let samples = records.map { record in
-            let state = devices.withLock { $0[record.id]?.state } ?? .failed("not attached")
+            let state = runtimeState(record.id)
             return DaemonMetrics.DeviceSample(
                 id: record.id, name: record.name, target: record.target, state: state.name,
                 sizeBytes: record.sizeBytes,
@@ -118,7 +123,7 @@ public final class DeviceManager: DeviceService, Sendable {
     }
 
     func view(_ record: DeviceRecord) -> DeviceView {
-        let state = devices.withLock { $0[record.id]?.state } ?? .failed("not attached")
+        let state = runtimeState(record.id)
         let device = state.device
         let recoveryKinds = EventKind.recoveries
         let recoveries = (try? store.eventCount(deviceID: record.id, kinds: recoveryKinds)) ?? 0

@@ -95,12 +95,10 @@ public final class Router: Sendable {
         case ("GET", "/devices/{id}/stats"):
             return try Self.json(200, service.statistics(id: try Self.deviceID(id)))
         case ("GET", "/devices/{id}/events"):
-            let limit = try Self.integerQuery(request, "limit", range: 1...1000) ?? 50
-            let before = try Self.integerQuery(request, "before", range: 1...Int(Int64.max)).map(Int64.init)
+            let (limit, before) = try Self.eventPageQuery(request)
             return try Self.json(200, service.events(id: try Self.deviceID(id), limit: limit, before: before))
         case ("GET", "/events"):
-            let limit = try Self.integerQuery(request, "limit", range: 1...1000) ?? 50
-            let before = try Self.integerQuery(request, "before", range: 1...Int(Int64.max)).map(Int64.init)
+            let (limit, before) = try Self.eventPageQuery(request)
             let device = try Self.integerQuery(request, "device_id", range: 0...Int(UInt32.max)).map(UInt32.init)
             return try Self.json(200, service.history(deviceID: device, limit: limit, before: before))
         default:
@@ -158,6 +156,13 @@ public final class Router: Sendable {
         let segments = path.split(separator: "/")
         guard segments.count >= 2, segments[0] == "devices" else { return nil }
         return UInt32(segments[1])
+    }
+
+    /// `limit` and `before` of the two event listings.
+    static func eventPageQuery(_ request: HTTPRequest) throws(APIError) -> (limit: Int, before: Int64?) {
+        let limit = try integerQuery(request, "limit", range: 1...1000) ?? 50
+        let before = try integerQuery(request, "before", range: 1...Int(Int64.max)).map(Int64.init)
+        return (limit, before)
     }
 
     static func integerQuery(_ request: HTTPRequest, _ name: String, range: ClosedRange<Int>) throws(APIError)
