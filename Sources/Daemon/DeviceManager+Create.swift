@@ -32,7 +32,8 @@ extension DeviceManager {
             sizeBytes: size ?? 0, queues: request.queues, queueDepth: request.queueDepth,
             logicalBlockSize: request.blockSize, maxIOBytes: request.maxIOSize, readOnly: request.readOnly,
             recovery: RecoveryMode(rawValue: request.recovery) ?? .reissue,
-            ioMode: IOModePreference(rawValue: request.ioMode) ?? .auto, pinQueues: request.pinQueues)
+            ioMode: IOModePreference(rawValue: request.ioMode) ?? .auto, pinQueues: request.pinQueues,
+            queueThreads: request.queueThreads)
         do {
             try spec.validate()
         } catch {
@@ -107,6 +108,7 @@ extension DeviceManager {
                     sizeBytes: spec.sizeBytes, blockSize: spec.logicalBlockSize, queues: spec.queues,
                     queueDepth: spec.queueDepth, maxIOBytes: spec.maxIOBytes, readOnly: spec.readOnly,
                     recovery: request.recovery, ioMode: request.ioMode, pinQueues: request.pinQueues,
+                    queueThreads: spec.queueThreads,
                     desiredState: .creating, lastError: nil,
                     createdAt: now, updatedAt: now)
                 return try store.insertDevice(record)

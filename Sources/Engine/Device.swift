@@ -40,8 +40,14 @@ public final class Device: Sendable {
 
     public var blockDevicePath: String { "/dev/ublkb\(id)" }
 
-    /// Per-queue counters, read from the queues' atomics without disturbing them.
-    public func queueStatistics() -> [QueueStatistics] { queues.map { $0.counters.snapshot() } }
+    /// Per-queue counters (the threads of a queue summed), read from the atomics without disturbing them.
+    public func queueStatistics() -> [QueueStatistics] {
+        var perQueue = [QueueStatistics](repeating: QueueStatistics(), count: Int(info.queueCount))
+        for queue in queues where perQueue.indices.contains(queue.queueID) {
+            perQueue[queue.queueID] = perQueue[queue.queueID] + queue.counters.snapshot()
+        }
+        return perQueue
+    }
 
     public func statistics() -> QueueStatistics { queueStatistics().reduce(QueueStatistics(), +) }
 

@@ -19,6 +19,10 @@ extension DeviceSpec {
         guard (1...Self.maxQueueDepth).contains(queueDepth) else {
             throw fail("queue_depth must be between 1 and \(Self.maxQueueDepth), not \(queueDepth)")
         }
+        guard (1...max(1, min(cpuCount, queueDepth))).contains(queueThreads) else {
+            throw fail("queue_threads must be between 1 and \(max(1, min(cpuCount, queueDepth))) (the CPU count, at "
+                       + "most queue_depth), not \(queueThreads)")
+        }
         guard maxIOBytes >= 4096, maxIOBytes <= Self.maxIOBytesLimit, maxIOBytes % 4096 == 0 else {
             throw fail("max_io_size must be a multiple of 4096 between 4096 and \(Self.maxIOBytesLimit)")
         }

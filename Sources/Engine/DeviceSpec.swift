@@ -17,11 +17,14 @@ public struct DeviceSpec: Sendable, Equatable {
     /// Pin each queue thread to the CPUs the driver suggests for its queue (`GET_QUEUE_AFFINITY`). Off lets the
     /// scheduler place them, e.g. where those CPUs are reserved for something else.
     public var pinQueues: Bool
+    /// Threads serving each queue, every thread its own share of the tags (`UBLK_F_PER_IO_DAEMON`: a tag is served
+    /// by the thread that fetched it). More than one lets a device with few queues use more CPUs.
+    public var queueThreads: Int
 
     public init(deviceID: UInt32? = nil, target: TargetSpec, sizeBytes: UInt64, queues: Int = 1,
                 queueDepth: Int = 128, logicalBlockSize: Int = 512, maxIOBytes: Int = DeviceSpec.defaultMaxIOBytes,
                 readOnly: Bool = false, recovery: RecoveryMode = .reissue, ioMode: IOModePreference = .auto,
-                pinQueues: Bool = true) {
+                pinQueues: Bool = true, queueThreads: Int = 1) {
         self.deviceID = deviceID
         self.target = target
         self.sizeBytes = sizeBytes
@@ -33,6 +36,7 @@ public struct DeviceSpec: Sendable, Equatable {
         self.recovery = recovery
         self.ioMode = ioMode
         self.pinQueues = pinQueues
+        self.queueThreads = queueThreads
     }
 
     public static let defaultMaxIOBytes = 512 * 1024

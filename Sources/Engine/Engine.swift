@@ -50,6 +50,9 @@ public final class Engine: Sendable {
         if !missing.isEmpty {
             throw .featureUnavailable(missing, reason: "recovery mode \"\(spec.recovery.rawValue)\" needs it")
         }
+        if spec.queueThreads > 1, !features.contains(.perIODaemon) {
+            throw .featureUnavailable(.perIODaemon, reason: "queue_threads above 1 needs it (kernel 6.16 or newer)")
+        }
     }
 
     func build<T: Target>(_ spec: DeviceSpec, target: T) throws(EngineError) -> Device {
@@ -171,15 +174,22 @@ public final class Engine: Sendable {
         var charDevice: Int32 = -1
         do throws(EngineError) {
             charDevice = try CharacterDevice.open(deviceID: id)
+            // Without PER_IO_DAEMON the driver wants every command of a queue from one thread (a device recovered
+            // on such a kernel falls back to that).
+            let threads = info.flags.contains(.perIODaemon) ? spec.queueThreads : 1
             for queue in 0..<Int(info.queueCount) {
                 let cpus = spec.pinQueues ? (try? control.queueAffinity(id, queue: UInt16(queue))) ?? [] : []
-                let runner = try Queue(
-                    queueID: queue, depth: Int(info.queueDepth), deviceID: id, charDevice: charDevice,
-                    bufferBytes: Int(info.maxIOBufferBytes), zeroCopy: info.flags.contains(.autoBufferRegistration),
-                    ioctlEncoded: info.flags.contains(.commandIoctlEncode),
-                    cpus: cpus, handler: target.makeHandler(queue: queue, depth: Int(info.queueDepth)), logger: log)
-                queues.append(runner)
-                try runner.start()
+                for thread in 0..<threads {
+                    let runner = try Queue(
+                        queueID: queue, tags: TagShare(thread: thread, of: threads, depth: Int(info.queueDepth)),
+                        deviceID: id, charDevice: charDevice, bufferBytes: Int(info.maxIOBufferBytes),
+                        zeroCopy: info.flags.contains(.autoBufferRegistration),
+                        ioctlEncoded: info.flags.contains(.commandIoctlEncode),
+                        cpus: cpus, handler: target.makeHandler(queue: queue, depth: Int(info.queueDepth)),
+                        logger: log)
+                    queues.append(runner)
+                    try runner.start()
+                }
             }
             try activate()
         } catch {

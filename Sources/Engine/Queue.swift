@@ -9,6 +9,7 @@ import URing
 
 /// What the device needs of a queue, whatever its target type.
 protocol QueueControl: AnyObject, Sendable {
+    var queueID: Int { get }
     var counters: QueueCounters { get }
     /// Starts the thread and waits until it has fetched every tag (or failed to).
     func start() throws(EngineError)
@@ -27,9 +28,10 @@ enum CompletionKind: UInt64 {
     @inline(__always) func userData(tag: Int) -> UInt64 { rawValue << 16 | UInt64(tag) }
 }
 
-/// One ublk queue: a dedicated thread owning its ring, its descriptor window and its buffers.
+/// One ublk queue, or one thread's share of its tags: a dedicated thread owning its ring, its descriptor window and
+/// its buffers.
 ///
-/// Every FETCH and COMMIT of the queue comes from this thread, as the driver requires. The backing I/O goes
+/// Every FETCH and COMMIT of a tag comes from the thread that serves it, as the driver requires. The backing I/O goes
 /// through the same ring, so one `io_uring_enter` submits commits, fetches and backing I/O and reaps all of their
 /// completions. Nothing on the request path allocates, locks, or retains.
 final class Queue<Handler: QueueHandler>: QueueControl, @unchecked Sendable {
@@ -37,6 +39,7 @@ final class Queue<Handler: QueueHandler>: QueueControl, @unchecked Sendable {
     // hand it over and back through the semaphore and pthread_join, which order the accesses.
     let queueID: Int
     let depth: Int
+    let tags: TagShare
     let deviceID: UInt32
     let charDevice: Int32
     let bufferBytes: Int
@@ -55,11 +58,12 @@ final class Queue<Handler: QueueHandler>: QueueControl, @unchecked Sendable {
     private var setupError: EngineError?
     private var thread: pthread_t?
 
-    init(queueID: Int, depth: Int, deviceID: UInt32, charDevice: Int32, bufferBytes: Int, zeroCopy: Bool,
+    init(queueID: Int, tags: TagShare, deviceID: UInt32, charDevice: Int32, bufferBytes: Int, zeroCopy: Bool,
          ioctlEncoded: Bool,
          cpus: [Int], handler: Handler, logger: Logger) throws(EngineError) {
         self.queueID = queueID
-        self.depth = depth
+        self.depth = tags.depth
+        self.tags = tags
         self.deviceID = deviceID
         self.charDevice = charDevice
         self.bufferBytes = bufferBytes
@@ -116,11 +120,11 @@ final class Queue<Handler: QueueHandler>: QueueControl, @unchecked Sendable {
         pinToCPUs()
         var handler = initialHandler
         // Every tag has at most one entry prepared per batch (a commit, a fetch or one backing operation), plus
-        // the wake read: twice the depth leaves room to spare.
+        // the wake read: twice the tag count leaves room to spare.
         let ring: Ring
         do {
-            ring = try Ring(entries: UInt32(2 * depth + 2), options: [.singleIssuer, .deferTaskRun],
-                            completionEntries: UInt32(4 * depth + 4))
+            ring = try Ring(entries: UInt32(2 * tags.count + 2), options: [.singleIssuer, .deferTaskRun],
+                            completionEntries: UInt32(4 * tags.count + 4))
         } catch {
             handler.release()
             fail(.queueSetup(queue: queueID, "io_uring setup: \(error)"))
@@ -130,18 +134,19 @@ final class Queue<Handler: QueueHandler>: QueueControl, @unchecked Sendable {
         let buffers: UnsafeMutableRawPointer?
         do {
             try ring.registerFiles([charDevice] + handler.fixedFiles)
+            // Slot = tag, so the table spans the whole queue even when this thread serves only some of its tags.
             if zeroCopy { try ring.registerSparseBuffers(count: UInt32(depth)) }
             window = try DescriptorWindow(charDevice: charDevice, queue: queueID, depth: depth)
             if zeroCopy {
                 buffers = nil
             } else {
-                guard let pool = UnsafeMutableRawPointer.alignedPages(byteCount: depth * bufferBytes) else {
+                guard let pool = UnsafeMutableRawPointer.alignedPages(byteCount: poolBytes) else {
                     window.unmap()
-                    throw EngineError.system("buffer pool of \(depth * bufferBytes) bytes", errno: .noMemory)
+                    throw EngineError.system("buffer pool of \(poolBytes) bytes", errno: .noMemory)
                 }
                 // Transparent huge pages would back each touched 4 KiB of a tag's buffer with 2 MiB: the pool's
                 // resident size should follow the I/O sizes actually used.
-                madvise(pool, depth * bufferBytes, MADV_NOHUGEPAGE)
+                madvise(pool, poolBytes, MADV_NOHUGEPAGE)
                 buffers = pool
             }
         } catch let error as EngineError {
@@ -155,12 +160,12 @@ final class Queue<Handler: QueueHandler>: QueueControl, @unchecked Sendable {
         }
         defer {
             window.unmap()
-            buffers?.deallocatePages(byteCount: depth * bufferBytes)
+            buffers?.deallocatePages(byteCount: poolBytes)
             handler.release()
         }
         var wakeValue: UInt64 = 0
         do {
-            for tag in 0..<depth {
+            for tag in tags.tags {
                 try prepareIOCommand(ring, .fetchRequest, tag: tag, result: 0, buffer: buffer(buffers, tag))
             }
             try withUnsafeMutableBytes(of: &wakeValue) { wake in
@@ -186,7 +191,7 @@ final class Queue<Handler: QueueHandler>: QueueControl, @unchecked Sendable {
     /// or at once when asked to (hand-over: the ring's teardown gives the requests back to the driver).
     private func serve(_ ring: borrowing Ring, window: DescriptorWindow, buffers: UnsafeMutableRawPointer?,
                        handler: inout Handler) {
-        var commandsInKernel = depth
+        var commandsInKernel = tags.count
         var backingInFlight = 0
         var leaving = false
         while !leaving && (commandsInKernel > 0 || backingInFlight > 0) {
@@ -254,7 +259,7 @@ final class Queue<Handler: QueueHandler>: QueueControl, @unchecked Sendable {
 
     @inline(__always)
     private func buffer(_ buffers: UnsafeMutableRawPointer?, _ tag: Int) -> UnsafeMutableRawPointer? {
-        buffers.map { $0 + tag * bufferBytes }
+        buffers.map { $0 + tags.slot(of: tag) * bufferBytes }
     }
 
     /// FETCH or COMMIT_AND_FETCH for a tag. Copy mode names the tag's buffer in the command; zero copy names, in
@@ -294,8 +299,11 @@ final class Queue<Handler: QueueHandler>: QueueControl, @unchecked Sendable {
         }
     }
 
+    private var poolBytes: Int { tags.count * bufferBytes }
+
     private func setThreadName() {
-        let name = "ublk\(deviceID)q\(queueID)"
+        // Linux keeps 15 characters: "ublk1048575q0t1" still fits a large id with a few threads.
+        let name = tags.threadCount > 1 ? "ublk\(deviceID)q\(queueID)t\(tags.thread)" : "ublk\(deviceID)q\(queueID)"
         _ = name.withCString { clinux_prctl(PR_SET_NAME, UInt(bitPattern: $0)) }
     }
 

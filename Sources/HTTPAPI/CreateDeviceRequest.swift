@@ -15,11 +15,13 @@ public struct CreateDeviceRequest: Sendable, Equatable {
     public var ioMode: String
     /// Pin each queue thread to the driver's CPU set for its queue.
     public var pinQueues: Bool
+    /// Threads per queue (per-I/O daemon); above 1 only where the kernel has `UBLK_F_PER_IO_DAEMON`.
+    public var queueThreads: Int
 
     public init(name: String, target: String, path: String? = nil, size: UInt64? = nil, create: Bool = false,
                 queues: Int = 1, queueDepth: Int = 128, blockSize: Int = 512, maxIOSize: Int = 512 * 1024,
                 readOnly: Bool = false, recovery: String = "reissue", ioMode: String = "auto",
-                pinQueues: Bool = true) {
+                pinQueues: Bool = true, queueThreads: Int = 1) {
         self.name = name
         self.target = target
         self.path = path
@@ -33,11 +35,12 @@ public struct CreateDeviceRequest: Sendable, Equatable {
         self.recovery = recovery
         self.ioMode = ioMode
         self.pinQueues = pinQueues
+        self.queueThreads = queueThreads
     }
 
     static let fields: Set<String> = [
         "name", "target", "path", "size", "create", "queues", "queue_depth", "block_size", "max_io_size",
-        "read_only", "recovery", "io_mode", "pin_queues",
+        "read_only", "recovery", "io_mode", "pin_queues", "queue_threads",
     ]
     /// Far beyond any real disk, and within what SQLite's 64-bit integers hold.
     static let maxSize: UInt64 = 1 << 60
@@ -65,6 +68,7 @@ public struct CreateDeviceRequest: Sendable, Equatable {
         recovery = try fields.string("recovery") ?? "reissue"
         ioMode = try fields.string("io_mode") ?? "auto"
         pinQueues = try fields.bool("pin_queues") ?? true
+        queueThreads = try fields.integer("queue_threads") ?? 1
         try check()
     }
 

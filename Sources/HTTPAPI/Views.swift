@@ -20,6 +20,8 @@ public struct DeviceView: Codable, Sendable, Equatable {
     public var ioMode: String
     /// Queue threads pinned to the driver's queue affinity.
     public var pinQueues: Bool
+    /// Threads serving each queue.
+    public var queueThreads: Int
     /// How the backing store is accessed: direct (O_DIRECT), buffered, memory or none.
     public var backingIO: String?
     public var error: String?
@@ -30,7 +32,8 @@ public struct DeviceView: Codable, Sendable, Equatable {
 
     public init(id: UInt32, name: String, target: String, path: String?, size: UInt64, blockSize: Int, queues: Int,
                 queueDepth: Int, maxIOSize: Int, readOnly: Bool, recovery: String, state: String,
-                desiredState: String, blockDevice: String?, ioMode: String, pinQueues: Bool = true, backingIO: String?,
+                desiredState: String, blockDevice: String?, ioMode: String, pinQueues: Bool = true, queueThreads: Int = 1,
+                backingIO: String?,
                 error: String?,
                 recoveries: Int, lastRecovery: EventView?, createdAt: Date, updatedAt: Date) {
         self.id = id
@@ -49,6 +52,7 @@ public struct DeviceView: Codable, Sendable, Equatable {
         self.blockDevice = blockDevice
         self.ioMode = ioMode
         self.pinQueues = pinQueues
+        self.queueThreads = queueThreads
         self.backingIO = backingIO
         self.error = error
         self.recoveries = recoveries

@@ -27,6 +27,8 @@ public struct DeviceRecord: Sendable, Equatable, Codable {
     public var ioMode: String
     /// Queue threads pinned to the driver's queue affinity.
     public var pinQueues: Bool
+    /// Threads per queue, each serving its share of the tags.
+    public var queueThreads: Int
     public var desiredState: DesiredState
     /// Why the last attempt to reach `desiredState` failed, if it did.
     public var lastError: String?
@@ -36,7 +38,7 @@ public struct DeviceRecord: Sendable, Equatable, Codable {
     public init(
         id: UInt32, name: String, target: String, path: String? = nil, sizeBytes: UInt64, blockSize: Int,
         queues: Int, queueDepth: Int, maxIOBytes: Int, readOnly: Bool = false, recovery: String,
-        ioMode: String = "auto", pinQueues: Bool = true, desiredState: DesiredState, lastError: String? = nil, createdAt: Date, updatedAt: Date
+        ioMode: String = "auto", pinQueues: Bool = true, queueThreads: Int = 1, desiredState: DesiredState, lastError: String? = nil, createdAt: Date, updatedAt: Date
     ) {
         self.id = id
         self.name = name
@@ -51,6 +53,7 @@ public struct DeviceRecord: Sendable, Equatable, Codable {
         self.recovery = recovery
         self.ioMode = ioMode
         self.pinQueues = pinQueues
+        self.queueThreads = queueThreads
         self.desiredState = desiredState
         self.lastError = lastError
         self.createdAt = createdAt

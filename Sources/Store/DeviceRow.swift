@@ -38,6 +38,7 @@ struct DeviceRow: FetchableRecord, PersistableRecord {
             recovery: try row.decode(forColumn: "recovery"),
             ioMode: try row.decode(forColumn: "io_mode"),
             pinQueues: try row.integer("pin_queues", of: "devices") as Int64 != 0,
+            queueThreads: try row.integer("queue_threads", of: "devices"),
             desiredState: desiredState,
             lastError: try row.decode(forColumn: "last_error"),
             createdAt: try row.timestamp("created_at", of: "devices"),
@@ -62,6 +63,7 @@ struct DeviceRow: FetchableRecord, PersistableRecord {
         container["recovery"] = record.recovery
         container["io_mode"] = record.ioMode
         container["pin_queues"] = record.pinQueues
+        container["queue_threads"] = record.queueThreads
         container["desired_state"] = record.desiredState.rawValue
         container["last_error"] = record.lastError
         container["created_at"] = try Timestamp.string(record.createdAt, column: "devices.created_at")

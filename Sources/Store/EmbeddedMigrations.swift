@@ -54,5 +54,11 @@ CREATE INDEX events_by_device ON events (device_id, id DESC);
 ALTER TABLE devices ADD COLUMN pin_queues INTEGER NOT NULL DEFAULT 1 CHECK (pin_queues IN (0, 1));
 
 """),
+        Migration(version: 3, name: "0003_queue_threads.sql", sql: """
+-- ublkd schema, version 3: how many threads serve each queue (per-I/O daemon threads). Devices stored before this
+-- version had one.
+ALTER TABLE devices ADD COLUMN queue_threads INTEGER NOT NULL DEFAULT 1 CHECK (queue_threads BETWEEN 1 AND 4096);
+
+"""),
     ]
 }

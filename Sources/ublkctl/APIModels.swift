@@ -21,6 +21,7 @@ struct Device: Decodable, Sendable {
     var ioMode: String
     /// Absent from daemons older than the option.
     var pinQueues: Bool?
+    var queueThreads: Int?
     var backingIO: String?
     var error: String?
     var recoveries: Int
@@ -32,7 +33,7 @@ struct Device: Decodable, Sendable {
         case id, name, target, path, size, queues, recovery, state, error, recoveries
         case blockSize = "block_size", queueDepth = "queue_depth", maxIOSize = "max_io_size"
         case readOnly = "read_only", desiredState = "desired_state", blockDevice = "block_device"
-        case ioMode = "io_mode", pinQueues = "pin_queues", backingIO = "backing_io", lastRecovery = "last_recovery"
+        case ioMode = "io_mode", pinQueues = "pin_queues", queueThreads = "queue_threads", backingIO = "backing_io", lastRecovery = "last_recovery"
         case createdAt = "created_at", updatedAt = "updated_at"
     }
 }

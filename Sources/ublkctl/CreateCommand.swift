@@ -44,6 +44,9 @@ struct CreateCommand: APICommand {
     @Flag(name: .customLong("no-pin-queues"),
           help: "Leave the queue threads to the scheduler instead of the driver's CPU set for each queue.")
     var noPinQueues = false
+    @Option(name: .customLong("queue-threads"),
+            help: "Threads per queue, each serving its share of the tags (above 1 needs UBLK_F_PER_IO_DAEMON).")
+    var queueThreads: Int?
 
     /// The POST body. Optionals left nil are omitted by the synthesized encoder, so the daemon's defaults apply.
     struct Body: Encodable {
@@ -60,11 +63,13 @@ struct CreateCommand: APICommand {
         var recovery: String?
         var ioMode: String?
         var pinQueues: Bool?
+        var queueThreads: Int?
 
         enum CodingKeys: String, CodingKey {
             case name, target, path, size, create, queues, recovery
             case queueDepth = "queue_depth", blockSize = "block_size", maxIOSize = "max_io_size"
             case readOnly = "read_only", ioMode = "io_mode", pinQueues = "pin_queues"
+            case queueThreads = "queue_threads"
         }
     }
 
@@ -72,7 +77,7 @@ struct CreateCommand: APICommand {
         Body(name: name, target: target.rawValue, path: path, size: size, create: create ? true : nil,
              queues: queues, queueDepth: depth, blockSize: blockSize, maxIOSize: maxIOSize,
              readOnly: readOnly ? true : nil, recovery: recovery?.rawValue, ioMode: ioMode?.rawValue,
-             pinQueues: noPinQueues ? false : nil)
+             pinQueues: noPinQueues ? false : nil, queueThreads: queueThreads)
     }
 
     func run(with api: APIClient, output: Output) throws(CLIError) {

@@ -20,6 +20,7 @@ extension Device {
         list.append("recovery", recovery)
         list.append("io mode", ioMode)
         list.append("pin queues", pinQueues.map(Format.yesNo))
+        list.append("queue threads", queueThreads.map(String.init))
         list.append("backing io", backingIO)
         list.append("recoveries", String(recoveries))
         list.append("last recovery", lastRecovery.map(Self.summary))

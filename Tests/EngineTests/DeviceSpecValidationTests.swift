@@ -34,6 +34,14 @@ struct DeviceSpecValidationTests {
         #expect(message(spec { $0.queues = 3 }, cpus: 4) == nil)
     }
 
+    @Test func queueThreadsAreBoundedByTheCPUCountAndTheDepth() {
+        #expect(message(spec { $0.queueThreads = 0 })?.contains("queue_threads") == true)
+        #expect(message(spec { $0.queueThreads = 2 }, cpus: 2) == nil)
+        #expect(message(spec { $0.queueThreads = 3 }, cpus: 2)?.contains("between 1 and 2") == true)
+        #expect(message(spec { $0.queueThreads = 3; $0.queueDepth = 2 }, cpus: 8)?.contains("between 1 and 2") == true)
+        #expect(message(spec { $0.queueThreads = 4 }, cpus: 8) == nil)
+    }
+
     @Test func depthIsBoundedByTheDriver() {
         #expect(message(spec { $0.queueDepth = 0 })?.contains("queue_depth") == true)
         #expect(message(spec { $0.queueDepth = 4097 })?.contains("queue_depth") == true)

@@ -57,6 +57,8 @@ struct CreateDeviceValidationTests {
         Case("target in capitals", #"{"name": "d", "target": "NULL", "size": 4096}"#),
         Case("unknown recovery", #"{"name": "d", "target": "null", "size": 4096, "recovery": "retry"}"#),
         Case("string for pin_queues", #"{"name": "d", "target": "null", "size": 4096, "pin_queues": "no"}"#),
+        Case("string for queue_threads", #"{"name": "d", "target": "null", "size": 4096, "queue_threads": "2"}"#),
+        Case("fraction for queue_threads", #"{"name": "d", "target": "null", "size": 4096, "queue_threads": 1.5}"#),
         Case("unknown io_mode", #"{"name": "d", "target": "null", "size": 4096, "io_mode": "zerocopy"}"#),
         Case("file without path", #"{"name": "d", "target": "file", "size": 4096}"#),
         Case("file with relative path", #"{"name": "d", "target": "file", "path": "disks/d.img"}"#),
@@ -91,7 +93,7 @@ struct CreateDeviceValidationTests {
         #expect(try #require(created) == CreateDeviceRequest(name: "d", target: "memory", size: 4096))
         #expect(created?.queues == 1 && created?.queueDepth == 128 && created?.blockSize == 512)
         #expect(created?.maxIOSize == 524_288 && created?.recovery == "reissue" && created?.ioMode == "auto")
-        #expect(created?.pinQueues == true)
+        #expect(created?.pinQueues == true && created?.queueThreads == 1)
         #expect(created?.readOnly == false && created?.create == false && created?.path == nil)
     }
 
@@ -99,14 +101,14 @@ struct CreateDeviceValidationTests {
         let body = """
             {"name": "Disk_0.a-b", "target": "file", "path": "/srv/d.img", "size": "8GiB", "create": true,
              "queues": 4, "queue_depth": 256, "block_size": 4096, "max_io_size": 1048576, "read_only": true,
-             "recovery": "fail_io", "io_mode": "zero_copy", "pin_queues": false}
+             "recovery": "fail_io", "io_mode": "zero_copy", "pin_queues": false, "queue_threads": 2}
             """
         let (response, created) = RouterHarness().create(body)
         #expect(response.status == 201, "\(response.bodyText)")
         let expected = CreateDeviceRequest(
             name: "Disk_0.a-b", target: "file", path: "/srv/d.img", size: 8 << 30, create: true, queues: 4,
             queueDepth: 256, blockSize: 4096, maxIOSize: 1_048_576, readOnly: true, recovery: "fail_io",
-            ioMode: "zero_copy", pinQueues: false)
+            ioMode: "zero_copy", pinQueues: false, queueThreads: 2)
         #expect(try #require(created) == expected)
     }
 

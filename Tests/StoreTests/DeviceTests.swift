@@ -14,6 +14,7 @@ struct DeviceTests {
         device.readOnly = true
         device.ioMode = "zero_copy"
         device.pinQueues = false
+        device.queueThreads = 3
         device.recovery = "fail_io"
         device.lastError = "queue 1: ENOMEM"
         device.desiredState = .creating

@@ -5,10 +5,15 @@ import TestSupport
 
 @Suite("The store's own migrator records each migration in schema_migrations")
 struct SchemaMigrationTests {
+    /// The embedded versions; the synthetic migrations below come after them.
+    let known = EmbeddedMigrations.all.map(\.version)
+    var next: Int { known.last! + 1 }
+
     @Test func embeddedMigrationsAreRecordedOnCreation() throws {
         let directory = TemporaryDirectory()
         let store = try StoreFixtures.open(directory)
-        #expect(try store.appliedMigrations() == [1, 2])
+        #expect(try store.appliedMigrations() == known)
+        #expect(known == Array(1...known.count), "numbered from 1 without gaps")
         #expect(try store.pragma("user_version", onWriter: false) == "0", "versions live in schema_migrations only")
         // The schema really exists: both tables answer.
         #expect(try store.devices().isEmpty)
@@ -20,7 +25,7 @@ struct SchemaMigrationTests {
         try StoreFixtures.open(directory).insertDevice(StoreFixtures.device(3))
         for _ in 0..<3 {
             let store = try StoreFixtures.open(directory)
-            #expect(try store.appliedMigrations() == [1, 2])
+            #expect(try store.appliedMigrations() == known)
             #expect(try store.devices().map(\.id) == [3])
         }
     }
@@ -47,14 +52,14 @@ struct SchemaMigrationTests {
             """)
         try store.close()
 
-        #expect(throws: StoreError.schemaTooNew(found: 99, known: 2)) {
+        #expect(throws: StoreError.schemaTooNew(found: 99, known: known.last!)) {
             try StoreFixtures.open(path)
         }
         // Refusing did not touch it: a ublkd that knows version 99 still finds its data.
         let future = EmbeddedMigrations.all + [EmbeddedMigrations.Migration(version: 99, name: "0099_future.sql",
                                                                              sql: "SELECT 1")]
         let newer = try StoreFixtures.openWith(path, migrations: future)
-        #expect(try newer.appliedMigrations() == [1, 2, 99])
+        #expect(try newer.appliedMigrations() == known + [99])
         #expect(try newer.devices().map(\.id) == [1])
     }
 
@@ -65,7 +70,7 @@ struct SchemaMigrationTests {
 
         // The first statement works, the second fails: the first must be rolled back with it.
         let broken = EmbeddedMigrations.Migration(
-            version: 3, name: "0003_broken.sql",
+            version: next, name: "\(next)_broken.sql",
             sql: "CREATE TABLE half_done (x INTEGER);\nALTER TABLE no_such_table ADD COLUMN y INTEGER;")
         #expect {
             try StoreFixtures.openWith(path, migrations: EmbeddedMigrations.all + [broken])
@@ -75,7 +80,7 @@ struct SchemaMigrationTests {
         }
 
         let store = try StoreFixtures.open(path)
-        #expect(try store.appliedMigrations() == [1, 2])
+        #expect(try store.appliedMigrations() == known)
         #expect(try store.devices().map(\.id) == [7])
         #expect(throws: StoreError.self) {
             try store.executeRaw("INSERT INTO half_done (x) VALUES (1)")
@@ -86,12 +91,12 @@ struct SchemaMigrationTests {
         let directory = TemporaryDirectory()
         let path = directory.file("ublkd.db")
         try StoreFixtures.open(path).insertDevice(StoreFixtures.device(2))
-        let next = [
-            EmbeddedMigrations.Migration(version: 4, name: "0004_b.sql", sql: "ALTER TABLE extra ADD COLUMN b TEXT;"),
-            EmbeddedMigrations.Migration(version: 3, name: "0003_a.sql", sql: "CREATE TABLE extra (a TEXT);"),
+        let later = [
+            EmbeddedMigrations.Migration(version: next + 1, name: "b.sql", sql: "ALTER TABLE extra ADD COLUMN b TEXT;"),
+            EmbeddedMigrations.Migration(version: next, name: "a.sql", sql: "CREATE TABLE extra (a TEXT);"),
         ]
-        let store = try StoreFixtures.openWith(path, migrations: EmbeddedMigrations.all + next)
-        #expect(try store.appliedMigrations() == [1, 2, 3, 4])
+        let store = try StoreFixtures.openWith(path, migrations: EmbeddedMigrations.all + later)
+        #expect(try store.appliedMigrations() == known + [next, next + 1])
         try store.executeRaw("INSERT INTO extra (a, b) VALUES ('x', 'y')")
     }
 
@@ -109,10 +114,15 @@ struct SchemaMigrationTests {
         try old.close()
 
         let store = try StoreFixtures.open(path)
-        #expect(try store.appliedMigrations() == [1, 2])
+        #expect(try store.appliedMigrations() == known)
         #expect(try store.device(id: 5)?.pinQueues == true)
         #expect(throws: StoreError.self) {
             try store.executeRaw("UPDATE devices SET pin_queues = 2 WHERE id = 5")
+        }
+        // And they had one thread per queue.
+        #expect(try store.device(id: 5)?.queueThreads == 1)
+        #expect(throws: StoreError.self) {
+            try store.executeRaw("UPDATE devices SET queue_threads = 0 WHERE id = 5")
         }
     }
 
