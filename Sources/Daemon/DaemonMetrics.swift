@@ -1,6 +1,7 @@
 import CoreMetrics
 import Engine
 import Foundation
+import HTTPAPI
 import Prometheus
 import Synchronization
 
@@ -192,9 +193,3 @@ final class DeviceSeries: Sendable {
     }
 }
 
-extension Duration {
-    var nanoseconds: Int64 {
-        let parts = components
-        return parts.seconds * 1_000_000_000 + parts.attoseconds / 1_000_000_000
-    }
-}

@@ -48,14 +48,11 @@ public enum DaemonRunner {
         let server: HTTPServer
         do {
             let metrics = manager.metrics
-            server = try HTTPServer(listen: configuration.listen, logger: logger) { request in
-                let started = ContinuousClock.now
-                let response = router.handle(request)
+            server = try HTTPServer(listen: configuration.listen, logger: logger, observer: { request, response, took in
                 metrics.recordRequest(
                     method: request.method, route: Router.routeLabel(method: request.method, path: request.path),
-                    status: response.status, duration: ContinuousClock.now - started)
-                return response
-            }
+                    status: response.status, duration: took)
+            }, handler: router.handle)
         } catch {
             manager.handOver()
             throw Failure.startup("\(error)")

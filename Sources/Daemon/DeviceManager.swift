@@ -68,7 +68,7 @@ public final class DeviceManager: DeviceService, Sendable {
         let queues = device.queueStatistics().map(CountersView.init)
         let total = queues.reduce(into: CountersView()) { $0.add($1) }
         let uptime = ContinuousClock.now - device.startedAt
-        let seconds = Double(uptime.components.seconds) + Double(uptime.components.attoseconds) / 1e18
+        let seconds = uptime.seconds
         return DeviceStatisticsView(id: id, state: state.name, since: Date(timeIntervalSinceNow: -seconds),
                                     uptimeSeconds: (seconds * 1000).rounded() / 1000, total: total, queues: queues)
     }

@@ -34,11 +34,11 @@ let accessHandler: MHD_AccessHandlerCallback = {
     let response = box.handler(request)
     var logger = box.logger
     if let id = Router.deviceID(inPath: request.path) { logger[metadataKey: "ublk.dev_id"] = "\(id)" }
-    let elapsed = (ContinuousClock.now - pending.started).components
-    let milliseconds = Double(elapsed.seconds) * 1000 + Double(elapsed.attoseconds / 1_000_000_000_000) / 1000
+    let elapsed = ContinuousClock.now - pending.started
     logger.info("\(request.method) \(request.path) \(response.status)", metadata: [
-        "http.duration_ms": "\(milliseconds)",
+        "http.duration_ms": "\((elapsed.milliseconds * 1000).rounded() / 1000)",
     ])
+    box.observer?(request, response, elapsed)
     return queue(response, on: connection)
 }
 

@@ -5,7 +5,8 @@ import Synchronization
 
 /// The transport: libmicrohttpd with one thread per connection, so a slow device operation holds up only the
 /// client that asked for it. Reads each request in full (bodies capped at `Router.maxBodyBytes`), hands it to the
-/// router, writes the response, and logs one line per request.
+/// router, writes the response, and logs one line per request; `observer` sees each request with the same measured
+/// duration (for metrics).
 public final class HTTPServer: Sendable {
     // SAFETY: `daemon` is the MHD handle from start to stop, set once in init. The callbacks receive `boxPointer`,
     // a retained Box released only after MHD_stop_daemon has joined every connection thread.
@@ -13,18 +14,15 @@ public final class HTTPServer: Sendable {
     nonisolated(unsafe) private var boxPointer: UnsafeMutableRawPointer?
     private let stopped = Mutex(false)
     private let listeningSocket = Mutex<Int32?>(nil)
-    let handler: @Sendable (HTTPRequest) -> HTTPResponse
-    let logger: Logger
     public let port: Int
 
     /// Binds `address` ("127.0.0.1:7878", "[::1]:7878", "0.0.0.0:0" for any free port) and starts serving.
     public init(listen address: ListenAddress, logger: Logger,
+                observer: (@Sendable (HTTPRequest, HTTPResponse, Duration) -> Void)? = nil,
                 handler: @escaping @Sendable (HTTPRequest) -> HTTPResponse) throws {
-        self.handler = handler
-        self.logger = logger
         var storage = sockaddr_storage()
         let flags = try address.fill(&storage)
-        let box = Box(handler: handler, logger: logger)
+        let box = Box(handler: handler, observer: observer, logger: logger)
         let retained = Unmanaged.passRetained(box).toOpaque()
         let started = withUnsafePointer(to: &storage) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { socketAddress in
@@ -66,10 +64,13 @@ public final class HTTPServer: Sendable {
     /// What the C callbacks need, reached through the pointer MHD hands back.
     final class Box {
         let handler: @Sendable (HTTPRequest) -> HTTPResponse
+        let observer: (@Sendable (HTTPRequest, HTTPResponse, Duration) -> Void)?
         let logger: Logger
 
-        init(handler: @escaping @Sendable (HTTPRequest) -> HTTPResponse, logger: Logger) {
+        init(handler: @escaping @Sendable (HTTPRequest) -> HTTPResponse,
+             observer: (@Sendable (HTTPRequest, HTTPResponse, Duration) -> Void)?, logger: Logger) {
             self.handler = handler
+            self.observer = observer
             self.logger = logger
         }
     }

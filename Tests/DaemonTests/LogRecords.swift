@@ -25,9 +25,8 @@ final class LogRecords: Sendable {
             set { metadata[key] = newValue }
         }
 
-        func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String,
-                 file: String, function: String, line: UInt) {
-            records.append(Record(level: level, message: "\(message)"))
+        func log(event: LogEvent) {
+            records.append(Record(level: event.level, message: "\(event.message)"))
         }
     }
 }
