@@ -272,6 +272,9 @@ def main():
                 f" {setup.get('backing_fs', '?')}), written in full before measuring"
                 + (f"; vda scheduler {setup['vda_scheduler']}" if "vda_scheduler" in setup else ""))
         for side in setup["sides"].split():
+            if side == "direct":
+                say(f"  file    {setup.get(side, '?')}: fio straight on the backing file (O_DIRECT)")
+                continue
             label = {"ref": "ref    ", "ublksrv": "ublksrv"}.get(side, f"ublkd {side}")
             extra = ""
             if side in modes:
@@ -399,6 +402,29 @@ def main():
     say(table(["pair", "mode", "RSS before", "RSS after", "RSS per device", "peak VmHWM", "anon huge pages"],
               rss_rows, 2))
     say("")
+    # The file pairs also ran each job straight on the backing file: how much of what the file gives does each
+    # block device pass on? A device can pass the file's own figure only by skipping work (caching, merging).
+    c_header = ["pair", "job", "file IOPS", "ref/file"] + [f"{m}/file" for m in modes]
+    if has_srv:
+        c_header += ["ublksrv/file"]
+    c_rows = []
+    for pair in pairs:
+        for job, label, direction, _ in JOBS:
+            direct = runs(pair, job, "direct", direction)
+            md = medians.get((pair, job))
+            if not direct or not md:
+                continue
+            d_iops = med(direct, "iops")
+            row = [pair, label, fnum(d_iops, "iops"), fnum(ratio(md["ref"]["iops"], d_iops), "ratio")]
+            row += [fnum(ratio(md[m]["iops"], d_iops), "ratio") for m in modes]
+            if has_srv:
+                row += [fnum(ratio(md["ublksrv"]["iops"], d_iops), "ratio")]
+            c_rows.append(row)
+    if c_rows:
+        say("Against the backing file itself (file = the same job with fio straight on the backing file, O_DIRECT,"
+            " interleaved with the others; x/file = share of the file's IOPS the block device passes on)")
+        say(table(c_header, c_rows, 2))
+        say("")
     say("Spread over the reps (IOPS min-max; % = (max-min)/median)")
     sp_header = ["pair", "job"]
     for side in sides_all:
