@@ -17,6 +17,23 @@ enum KernelHarness {
         return path
     }
 
+    /// This process's queue threads of device `id` ("ublk<id>q<queue>" or "...t<thread>") with their /proc dirs.
+    static func queueTasks(device id: UInt32) throws -> [(name: String, path: String)] {
+        let tasks = "/proc/self/task"
+        return try FileManager.default.contentsOfDirectory(atPath: tasks).compactMap { task in
+            let name = (try? String(contentsOfFile: "\(tasks)/\(task)/comm", encoding: .utf8))?
+                .trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+            return name.hasPrefix("ublk\(id)q") ? (name, "\(tasks)/\(task)") : nil
+        }
+    }
+
+    /// One "Key:\tvalue" line of a /proc status file.
+    static func statusField(_ key: String, of task: String) throws -> String? {
+        let status = try String(contentsOfFile: "\(task)/status", encoding: .utf8)
+        let line = status.split(separator: "\n").first { $0.hasPrefix("\(key):") }
+        return line.flatMap { $0.split(separator: "\t").last.map(String.init) }
+    }
+
     static func scratchDirectory() -> TemporaryDirectory {
         TemporaryDirectory(prefix: "ublkd-kernel", parent: Scratch.directory)
     }

@@ -9,15 +9,9 @@ struct KernelQueuePlacementTests {
     /// The CPUs each queue thread of device `id` may run on, by queue number, from /proc.
     static func allowedCPUs(device id: UInt32) throws -> [Int: String] {
         var found: [Int: String] = [:]
-        let tasks = "/proc/self/task"
-        for task in try FileManager.default.contentsOfDirectory(atPath: tasks) {
-            let name = (try? String(contentsOfFile: "\(tasks)/\(task)/comm", encoding: .utf8))?
-                .trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
-            let prefix = "ublk\(id)q"
-            guard name.hasPrefix(prefix), let queue = Int(name.dropFirst(prefix.count)) else { continue }
-            let status = try String(contentsOfFile: "\(tasks)/\(task)/status", encoding: .utf8)
-            let line = status.split(separator: "\n").first { $0.hasPrefix("Cpus_allowed_list:") }
-            found[queue] = line.map { $0.split(separator: "\t").last.map(String.init) ?? "" }
+        for (name, task) in try KernelHarness.queueTasks(device: id) {
+            guard let queue = Int(name.dropFirst("ublk\(id)q".count)) else { continue }
+            found[queue] = try KernelHarness.statusField("Cpus_allowed_list", of: task) ?? ""
         }
         return found
     }

@@ -14,14 +14,8 @@ struct KernelQueueThreadsTests {
     /// served a request stays blocked in its first `io_uring_enter`.
     static func switchesByThread(device id: UInt32) throws -> [String: Int] {
         var found: [String: Int] = [:]
-        let tasks = "/proc/self/task"
-        for task in try FileManager.default.contentsOfDirectory(atPath: tasks) {
-            let name = (try? String(contentsOfFile: "\(tasks)/\(task)/comm", encoding: .utf8))?
-                .trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
-            guard name.hasPrefix("ublk\(id)q") else { continue }
-            let status = try String(contentsOfFile: "\(tasks)/\(task)/status", encoding: .utf8)
-            let line = status.split(separator: "\n").first { $0.hasPrefix("voluntary_ctxt_switches:") }
-            found[name] = line.flatMap { Int($0.split(separator: "\t").last ?? "") } ?? -1
+        for (name, task) in try KernelHarness.queueTasks(device: id) {
+            found[name] = try KernelHarness.statusField("voluntary_ctxt_switches", of: task).flatMap { Int($0) } ?? -1
         }
         return found
     }
