@@ -10,6 +10,7 @@
 #include <sys/eventfd.h>
 #include <sys/prctl.h>
 #include <sys/sysmacros.h>
+#include <sys/vfs.h>
 // Reason: FALLOC_FL_* and PR_* come from the kernel's UAPI headers, which Glibc's module does not include.
 #include <linux/falloc.h>
 #include <linux/prctl.h>
@@ -25,5 +26,12 @@ static inline int clinux_set_thread_affinity(const void *mask, size_t mask_bytes
 
 // Reason: prctl is variadic, which Swift cannot call.
 static inline int clinux_prctl(int option, unsigned long argument) { return prctl(option, argument, 0, 0, 0); }
+
+// Reason: Glibc's module leaves out sys/vfs.h. The file system's magic number (f_type), or -1 with errno set.
+static inline long clinux_file_system_type(int fd)
+{
+    struct statfs info;
+    return fstatfs(fd, &info) == 0 ? (long)info.f_type : -1;
+}
 
 #endif

@@ -32,6 +32,34 @@ struct KernelFileTargetTests {
         #expect(perQueue.allSatisfy { $0.reads + $0.writes > 0 }, "both queues served I/O: \(perQueue)")
     }
 
+    @Test("a file on tmpfs, copy mode: copied in the queue thread (no io-wq worker appears), fio verify=crc32c")
+    func tmpfsInThread() throws {
+        let directory = TemporaryDirectory(prefix: "ublkd-tmpfs", parent: "/dev/shm")
+        let size = 128 * mib
+        let path = try KernelHarness.backingFile(size: size, in: directory)
+        let target = try FileTarget(path: path, readOnly: false, logicalBlockSize: 512)
+        #expect(target.memoryBacked, "/dev/shm is tmpfs")
+        target.close()
+        let engine = try Engine()
+        let device = try engine.create(DeviceSpec(target: .file(path: path), sizeBytes: size, queueDepth: 64,
+                                                  ioMode: .copy))
+        defer { try? device.stop(); try? device.delete() }
+        let workers = { Int(try Shell.sh("grep -l '^iou-wrk' /proc/\(getpid())/task/*/comm 2>/dev/null | wc -l")
+            .output.trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1 }
+        let before = try workers()
+        let job = try KernelHarness.fio([
+            "--name=tmpfs", "--filename=\(device.blockDevicePath)", "--ioengine=io_uring", "--direct=1",
+            "--rw=randrw", "--bsrange=4k-128k", "--iodepth=32", "--size=\(size)", "--io_size=\(size)",
+            "--verify=crc32c", "--verify_fatal=1", "--verify_state_save=0",
+        ])
+        let after = try workers()
+        print("tmpfs in-thread: \(job.summary); io-wq workers of this process before \(before), after \(after)")
+        #expect(job.succeeded, "\(job.raw.suffix(2000))")
+        #expect(device.statistics().errors == 0 && device.statistics().writes > 0)
+        // Idle workers of earlier tests may leave meanwhile; none may be added.
+        #expect(before >= 0 && after <= before, "reads and writes went through io-wq workers")
+    }
+
     @Test("ext4: files survive unmount and remount, and the backing file holds exactly the device's bytes")
     func ext4RoundTrip() throws {
         let directory = KernelHarness.scratchDirectory()
