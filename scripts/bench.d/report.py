@@ -257,7 +257,7 @@ def main():
     modes = read_text(os.path.join(raw, "modes")).split() or ["copy"]
     has_srv = bool(meta.get("ublksrv"))
     say(f"ublkd io_modes measured: {', '.join(modes)} (one daemon per mode, devices made through its REST API);"
-        + (f" ublksrv: {meta['ublksrv']}" if has_srv else " ublksrv: not measured (BENCH_UBLKSRV unset)"))
+        + (f" ublksrv: {meta['ublksrv']} {meta.get('ublksrv_args', '')}".rstrip() if has_srv else " ublksrv: not measured (BENCH_UBLKSRV unset)"))
     say("")
     for pair in pairs:
         d = os.path.join(raw, pair)
