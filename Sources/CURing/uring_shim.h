@@ -31,6 +31,15 @@ static inline void curing_prep_uring_cmd(struct io_uring_sqe *sqe, int fd, __u32
 static inline void curing_sqe_set_rw_flags(struct io_uring_sqe *sqe, int rw_flags) { sqe->rw_flags = rw_flags; }
 static inline void curing_sqe_set_buf_index(struct io_uring_sqe *sqe, __u16 index) { sqe->buf_index = index; }
 static inline void curing_sqe_set_addr(struct io_uring_sqe *sqe, __u64 addr) { sqe->addr = addr; }
+static inline void curing_sqe_set_len(struct io_uring_sqe *sqe, __u32 len) { sqe->len = len; }
+// Reason: uring_cmd_flags (byte 28) and buf_group (byte 40) are members of anonymous unions, as above; the host's
+// <linux/io_uring.h> may predate IORING_URING_CMD_MULTISHOT, so the caller passes the flag's value.
+static inline void curing_sqe_set_uring_cmd_flags(struct io_uring_sqe *sqe, __u32 flags) { sqe->uring_cmd_flags = flags; }
+static inline void curing_sqe_select_buffer(struct io_uring_sqe *sqe, __u16 group)
+{
+    sqe->buf_group = group;
+    sqe->flags |= IOSQE_BUFFER_SELECT;
+}
 
 // Reason: IOSQE_* are macros built from an anonymous enum, which Swift does not import as flags.
 static inline __u8 curing_iosqe_fixed_file(void) { return IOSQE_FIXED_FILE; }

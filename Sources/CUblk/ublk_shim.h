@@ -30,5 +30,8 @@ static inline uint32_t cublk_u_io_commit_and_fetch_req(void) { return UBLK_U_IO_
 static inline uint32_t cublk_u_io_need_get_data(void) { return UBLK_U_IO_NEED_GET_DATA; }
 static inline uint32_t cublk_u_io_register_io_buf(void) { return UBLK_U_IO_REGISTER_IO_BUF; }
 static inline uint32_t cublk_u_io_unregister_io_buf(void) { return UBLK_U_IO_UNREGISTER_IO_BUF; }
+static inline uint32_t cublk_u_io_prep_io_cmds(void) { return UBLK_U_IO_PREP_IO_CMDS; }
+static inline uint32_t cublk_u_io_commit_io_cmds(void) { return UBLK_U_IO_COMMIT_IO_CMDS; }
+static inline uint32_t cublk_u_io_fetch_io_cmds(void) { return UBLK_U_IO_FETCH_IO_CMDS; }
 
 #endif

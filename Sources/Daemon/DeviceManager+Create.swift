@@ -33,7 +33,7 @@ extension DeviceManager {
             logicalBlockSize: request.blockSize, maxIOBytes: request.maxIOSize, readOnly: request.readOnly,
             recovery: RecoveryMode(rawValue: request.recovery) ?? .reissue,
             ioMode: IOModePreference(rawValue: request.ioMode) ?? .auto, pinQueues: request.pinQueues,
-            queueThreads: request.queueThreads)
+            queueThreads: request.queueThreads, batchIO: request.batchIO)
         do {
             try spec.validate()
         } catch {
@@ -44,6 +44,10 @@ extension DeviceManager {
         if request.recovery == RecoveryMode.failIO.rawValue && !engine.features.contains(.userRecoveryFailIO) {
             throw APIError(.featureUnavailable, "recovery \"fail_io\" needs UBLK_F_USER_RECOVERY_FAIL_IO, which this "
                            + "kernel (\(KernelInventory.release)) does not offer; use \"reissue\" or \"none\"")
+        }
+        if request.batchIO && !engine.features.contains(.batchIO) {
+            throw APIError(.featureUnavailable, "batch_io needs UBLK_F_BATCH_IO, which this kernel "
+                           + "(\(KernelInventory.release)) does not offer; leave batch_io false")
         }
 
         let record = try reserve(request, spec: spec)
@@ -108,7 +112,7 @@ extension DeviceManager {
                     sizeBytes: spec.sizeBytes, blockSize: spec.logicalBlockSize, queues: spec.queues,
                     queueDepth: spec.queueDepth, maxIOBytes: spec.maxIOBytes, readOnly: spec.readOnly,
                     recovery: request.recovery, ioMode: request.ioMode, pinQueues: request.pinQueues,
-                    queueThreads: spec.queueThreads,
+                    queueThreads: spec.queueThreads, batchIO: spec.batchIO,
                     desiredState: .creating, lastError: nil,
                     createdAt: now, updatedAt: now)
                 return try store.insertDevice(record)

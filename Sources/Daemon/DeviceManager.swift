@@ -136,7 +136,7 @@ public final class DeviceManager: DeviceService, Sendable {
             maxIOSize: record.maxIOBytes, readOnly: record.readOnly, recovery: record.recovery, state: state.name,
             desiredState: record.desiredState.rawValue, blockDevice: device?.blockDevicePath,
             ioMode: device?.ioMode.rawValue ?? record.ioMode, pinQueues: record.pinQueues,
-            queueThreads: record.queueThreads,
+            queueThreads: record.queueThreads, batchIO: device?.batchIO ?? record.batchIO,
             backingIO: device?.ioDescription,
             error: error ?? record.lastError, recoveries: recoveries, lastRecovery: last.map(EventView.init),
             createdAt: record.createdAt, updatedAt: record.updatedAt)

@@ -22,6 +22,6 @@ extension DeviceRecord {
         return DeviceSpec(deviceID: id, target: targetSpec, sizeBytes: sizeBytes, queues: queues,
                           queueDepth: queueDepth, logicalBlockSize: blockSize, maxIOBytes: maxIOBytes,
                           readOnly: readOnly, recovery: recoveryMode, ioMode: IOModePreference(rawValue: ioMode) ?? .auto,
-                          pinQueues: pinQueues, queueThreads: queueThreads)
+                          pinQueues: pinQueues, queueThreads: queueThreads, batchIO: batchIO)
     }
 }

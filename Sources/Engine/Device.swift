@@ -38,6 +38,9 @@ public final class Device: Sendable {
         self.startedAt = .now
     }
 
+    /// Whether the queues use the batch command model (`UBLK_F_BATCH_IO`); fixed at ADD_DEV.
+    public var batchIO: Bool { info.flags.contains(.batchIO) }
+
     public var blockDevicePath: String { "/dev/ublkb\(id)" }
 
     /// Per-queue counters (the threads of a queue summed), read from the atomics without disturbing them.

@@ -23,6 +23,9 @@ extension DeviceSpec {
             throw fail("queue_threads must be between 1 and \(max(1, min(cpuCount, queueDepth))) (the CPU count, at "
                        + "most queue_depth), not \(queueThreads)")
         }
+        if batchIO && queueThreads > 1 {
+            throw fail("batch_io serves each queue from one thread: queue_threads must be 1, not \(queueThreads)")
+        }
         guard maxIOBytes >= 4096, maxIOBytes <= Self.maxIOBytesLimit, maxIOBytes % 4096 == 0 else {
             throw fail("max_io_size must be a multiple of 4096 between 4096 and \(Self.maxIOBytesLimit)")
         }

@@ -20,11 +20,15 @@ public struct DeviceSpec: Sendable, Equatable {
     /// Threads serving each queue, every thread its own share of the tags (`UBLK_F_PER_IO_DAEMON`: a tag is served
     /// by the thread that fetched it). More than one lets a device with few queues use more CPUs.
     public var queueThreads: Int
+    /// Serve the queues with the batch command model (`UBLK_F_BATCH_IO`, kernel 7.0+): one PREP for all tags,
+    /// multishot FETCH of tag arrays, one COMMIT for many requests. Fixed at ADD_DEV; a trial, to measure against
+    /// the per-tag FETCH/COMMIT_AND_FETCH model.
+    public var batchIO: Bool
 
     public init(deviceID: UInt32? = nil, target: TargetSpec, sizeBytes: UInt64, queues: Int = 1,
                 queueDepth: Int = 128, logicalBlockSize: Int = 512, maxIOBytes: Int = DeviceSpec.defaultMaxIOBytes,
                 readOnly: Bool = false, recovery: RecoveryMode = .reissue, ioMode: IOModePreference = .auto,
-                pinQueues: Bool = true, queueThreads: Int = 1) {
+                pinQueues: Bool = true, queueThreads: Int = 1, batchIO: Bool = false) {
         self.deviceID = deviceID
         self.target = target
         self.sizeBytes = sizeBytes
@@ -37,6 +41,7 @@ public struct DeviceSpec: Sendable, Equatable {
         self.ioMode = ioMode
         self.pinQueues = pinQueues
         self.queueThreads = queueThreads
+        self.batchIO = batchIO
     }
 
     public static let defaultMaxIOBytes = 512 * 1024

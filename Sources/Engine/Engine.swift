@@ -53,10 +53,14 @@ public final class Engine: Sendable {
         if spec.queueThreads > 1, !features.contains(.perIODaemon) {
             throw .featureUnavailable(.perIODaemon, reason: "queue_threads above 1 needs it (kernel 6.16 or newer)")
         }
+        if spec.batchIO, !features.contains(.batchIO) {
+            throw .featureUnavailable(.batchIO, reason: "batch_io needs it (kernel 7.0 or newer)")
+        }
     }
 
     func build<T: Target>(_ spec: DeviceSpec, target: T) throws(EngineError) -> Device {
         var requested = spec.recovery.features
+        if spec.batchIO { requested.insert(.batchIO) }
         // QUIESCE lets a planned restart drain in-flight I/O instead of having it re-issued; taken where offered.
         let optional: Features = spec.recovery != .none ? features.intersection(.quiesce) : []
         switch spec.ioMode.resolved(offered: features, targetSupportsZeroCopy: target.supportsZeroCopy) {
@@ -175,18 +179,16 @@ public final class Engine: Sendable {
         do throws(EngineError) {
             charDevice = try CharacterDevice.open(deviceID: id)
             // Without PER_IO_DAEMON the driver wants every command of a queue from one thread (a device recovered
-            // on such a kernel falls back to that).
-            let threads = info.flags.contains(.perIODaemon) ? spec.queueThreads : 1
+            // on such a kernel falls back to that). The batch model serves a queue from one thread here.
+            let threads = info.flags.contains(.perIODaemon) && !info.flags.contains(.batchIO) ? spec.queueThreads : 1
             for queue in 0..<Int(info.queueCount) {
                 let cpus = spec.pinQueues ? (try? control.queueAffinity(id, queue: UInt16(queue))) ?? [] : []
                 for thread in 0..<threads {
-                    let runner = try Queue(
-                        queueID: queue, tags: TagShare(thread: thread, of: threads, depth: Int(info.queueDepth)),
-                        deviceID: id, charDevice: charDevice, bufferBytes: Int(info.maxIOBufferBytes),
-                        zeroCopy: info.flags.contains(.autoBufferRegistration),
-                        ioctlEncoded: info.flags.contains(.commandIoctlEncode),
-                        cpus: cpus, handler: target.makeHandler(queue: queue, depth: Int(info.queueDepth)),
-                        logger: log)
+                    let runner = try makeQueue(queue, tags: TagShare(thread: thread, of: threads,
+                                                                     depth: Int(info.queueDepth)),
+                                               info: info, charDevice: charDevice, cpus: cpus,
+                                               handler: target.makeHandler(queue: queue, depth: Int(info.queueDepth)),
+                                               log: log)
                     queues.append(runner)
                     try runner.start()
                 }
@@ -202,6 +204,21 @@ public final class Engine: Sendable {
         }
         return Device(id: id, spec: spec, info: info, control: control, queues: queues, target: target,
                       charDevice: charDevice, logger: log)
+    }
+
+    /// The command model follows the device's flags as the driver keeps them, so a recovery serves a device the
+    /// way it was created, whatever the stored definition says.
+    func makeQueue<H: QueueHandler>(_ queue: Int, tags: TagShare, info: DeviceInfo, charDevice: Int32, cpus: [Int], handler: H,
+                                    log: Logger) throws(EngineError) -> QueueThread {
+        if info.flags.contains(.batchIO) {
+            return try BatchQueue(queueID: queue, depth: Int(info.queueDepth), deviceID: info.deviceID,
+                                  charDevice: charDevice, bufferBytes: Int(info.maxIOBufferBytes),
+                                  deviceFlags: info.flags, cpus: cpus, handler: handler, logger: log)
+        }
+        return try Queue(queueID: queue, tags: tags, deviceID: info.deviceID, charDevice: charDevice,
+                         bufferBytes: Int(info.maxIOBufferBytes), zeroCopy: info.flags.contains(.autoBufferRegistration),
+                         ioctlEncoded: info.flags.contains(.commandIoctlEncode), cpus: cpus, handler: handler,
+                         logger: log)
     }
 
     func deleteHalfBuilt(_ id: UInt32, log: Logger) {

@@ -17,11 +17,14 @@ public struct CreateDeviceRequest: Sendable, Equatable {
     public var pinQueues: Bool
     /// Threads per queue (per-I/O daemon); above 1 only where the kernel has `UBLK_F_PER_IO_DAEMON`.
     public var queueThreads: Int
+    /// The batch command model (`UBLK_F_BATCH_IO`); only where the kernel offers it.
+    public var batchIO: Bool
 
     public init(name: String, target: String, path: String? = nil, size: UInt64? = nil, create: Bool = false,
                 queues: Int = 1, queueDepth: Int = 128, blockSize: Int = 512, maxIOSize: Int = 512 * 1024,
                 readOnly: Bool = false, recovery: String = "reissue", ioMode: String = "auto",
-                pinQueues: Bool = true, queueThreads: Int = 1) {
+                pinQueues: Bool = true, queueThreads: Int = 1,
+                batchIO: Bool = false) {
         self.name = name
         self.target = target
         self.path = path
@@ -36,11 +39,12 @@ public struct CreateDeviceRequest: Sendable, Equatable {
         self.ioMode = ioMode
         self.pinQueues = pinQueues
         self.queueThreads = queueThreads
+        self.batchIO = batchIO
     }
 
     static let fields: Set<String> = [
         "name", "target", "path", "size", "create", "queues", "queue_depth", "block_size", "max_io_size",
-        "read_only", "recovery", "io_mode", "pin_queues", "queue_threads",
+        "read_only", "recovery", "io_mode", "pin_queues", "queue_threads", "batch_io",
     ]
     /// Far beyond any real disk, and within what SQLite's 64-bit integers hold.
     static let maxSize: UInt64 = 1 << 60
@@ -69,6 +73,7 @@ public struct CreateDeviceRequest: Sendable, Equatable {
         ioMode = try fields.string("io_mode") ?? "auto"
         pinQueues = try fields.bool("pin_queues") ?? true
         queueThreads = try fields.integer("queue_threads") ?? 1
+        batchIO = try fields.bool("batch_io") ?? false
         try check()
     }
 

@@ -22,6 +22,8 @@ public struct DeviceView: Codable, Sendable, Equatable {
     public var pinQueues: Bool
     /// Threads serving each queue.
     public var queueThreads: Int
+    /// The batch command model (`UBLK_F_BATCH_IO`).
+    public var batchIO: Bool
     /// How the backing store is accessed: direct (O_DIRECT), buffered, memory or none.
     public var backingIO: String?
     public var error: String?
@@ -33,6 +35,7 @@ public struct DeviceView: Codable, Sendable, Equatable {
     public init(id: UInt32, name: String, target: String, path: String?, size: UInt64, blockSize: Int, queues: Int,
                 queueDepth: Int, maxIOSize: Int, readOnly: Bool, recovery: String, state: String,
                 desiredState: String, blockDevice: String?, ioMode: String, pinQueues: Bool = true, queueThreads: Int = 1,
+                batchIO: Bool = false,
                 backingIO: String?,
                 error: String?,
                 recoveries: Int, lastRecovery: EventView?, createdAt: Date, updatedAt: Date) {
@@ -53,6 +56,7 @@ public struct DeviceView: Codable, Sendable, Equatable {
         self.ioMode = ioMode
         self.pinQueues = pinQueues
         self.queueThreads = queueThreads
+        self.batchIO = batchIO
         self.backingIO = backingIO
         self.error = error
         self.recoveries = recoveries

@@ -29,6 +29,8 @@ public struct DeviceRecord: Sendable, Equatable, Codable {
     public var pinQueues: Bool
     /// Threads per queue, each serving its share of the tags.
     public var queueThreads: Int
+    /// The batch command model (`UBLK_F_BATCH_IO`) instead of per-tag FETCH/COMMIT_AND_FETCH.
+    public var batchIO: Bool
     public var desiredState: DesiredState
     /// Why the last attempt to reach `desiredState` failed, if it did.
     public var lastError: String?
@@ -38,7 +40,7 @@ public struct DeviceRecord: Sendable, Equatable, Codable {
     public init(
         id: UInt32, name: String, target: String, path: String? = nil, sizeBytes: UInt64, blockSize: Int,
         queues: Int, queueDepth: Int, maxIOBytes: Int, readOnly: Bool = false, recovery: String,
-        ioMode: String = "auto", pinQueues: Bool = true, queueThreads: Int = 1, desiredState: DesiredState, lastError: String? = nil, createdAt: Date, updatedAt: Date
+        ioMode: String = "auto", pinQueues: Bool = true, queueThreads: Int = 1, batchIO: Bool = false, desiredState: DesiredState, lastError: String? = nil, createdAt: Date, updatedAt: Date
     ) {
         self.id = id
         self.name = name
@@ -54,6 +56,7 @@ public struct DeviceRecord: Sendable, Equatable, Codable {
         self.ioMode = ioMode
         self.pinQueues = pinQueues
         self.queueThreads = queueThreads
+        self.batchIO = batchIO
         self.desiredState = desiredState
         self.lastError = lastError
         self.createdAt = createdAt

@@ -39,6 +39,7 @@ struct DeviceRow: FetchableRecord, PersistableRecord {
             ioMode: try row.decode(forColumn: "io_mode"),
             pinQueues: try row.integer("pin_queues", of: "devices") as Int64 != 0,
             queueThreads: try row.integer("queue_threads", of: "devices"),
+            batchIO: try row.integer("batch_io", of: "devices") as Int64 != 0,
             desiredState: desiredState,
             lastError: try row.decode(forColumn: "last_error"),
             createdAt: try row.timestamp("created_at", of: "devices"),
@@ -64,6 +65,7 @@ struct DeviceRow: FetchableRecord, PersistableRecord {
         container["io_mode"] = record.ioMode
         container["pin_queues"] = record.pinQueues
         container["queue_threads"] = record.queueThreads
+        container["batch_io"] = record.batchIO
         container["desired_state"] = record.desiredState.rawValue
         container["last_error"] = record.lastError
         container["created_at"] = try Timestamp.string(record.createdAt, column: "devices.created_at")

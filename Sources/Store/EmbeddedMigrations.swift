@@ -60,5 +60,11 @@ ALTER TABLE devices ADD COLUMN pin_queues INTEGER NOT NULL DEFAULT 1 CHECK (pin_
 ALTER TABLE devices ADD COLUMN queue_threads INTEGER NOT NULL DEFAULT 1 CHECK (queue_threads BETWEEN 1 AND 4096);
 
 """),
+        Migration(version: 4, name: "0004_batch_io.sql", sql: """
+-- ublkd schema, version 4: whether the device's queues use the batch command model (UBLK_F_BATCH_IO). Devices
+-- stored before this version used the per-tag model.
+ALTER TABLE devices ADD COLUMN batch_io INTEGER NOT NULL DEFAULT 0 CHECK (batch_io IN (0, 1));
+
+"""),
     ]
 }

@@ -79,17 +79,42 @@ extension Ring {
     }
 
     /// `IORING_OP_URING_CMD`: `payload` is copied into the command area (16 bytes fit a 64-byte SQE, 80 an SQE128
-    /// one). `address` fills the SQE's addr field (ublk zero copy passes its buffer slot there).
+    /// one). `address` fills the SQE's addr field (ublk zero copy passes its buffer slot there, batch commands their
+    /// element array), `length` its len field (the array's bytes).
     public func prepareCommand<Payload: BitwiseCopyable>(
-        _ file: FileReference, operation: UInt32, payload: Payload, address: UInt64 = 0, userData: UInt64
+        _ file: FileReference, operation: UInt32, payload: Payload, address: UInt64 = 0, length: UInt32 = 0,
+        userData: UInt64
     ) throws(Errno) {
+        let sqe = try commandEntry(file, operation: operation, payload: payload)
+        if address != 0 { curing_sqe_set_addr(sqe, address) }
+        if length != 0 { curing_sqe_set_len(sqe, length) }
+        finish(sqe, file, userData: userData)
+    }
+
+    /// A multishot `IORING_OP_URING_CMD` (`IORING_URING_CMD_MULTISHOT`): it stays armed and posts a completion with
+    /// `Completion.hasMore` each time the driver has something, in a buffer it takes from `bufferGroup`.
+    public func prepareMultishotCommand<Payload: BitwiseCopyable>(
+        _ file: FileReference, operation: UInt32, payload: Payload, bufferGroup: UInt16, userData: UInt64
+    ) throws(Errno) {
+        let sqe = try commandEntry(file, operation: operation, payload: payload)
+        curing_sqe_set_uring_cmd_flags(sqe, Self.uringCommandMultishot)
+        curing_sqe_select_buffer(sqe, bufferGroup)
+        finish(sqe, file, userData: userData)
+    }
+
+    /// `IORING_URING_CMD_MULTISHOT` (kernel 6.19+; newer than the host's headers).
+    static let uringCommandMultishot: UInt32 = 1 << 1
+
+    @inline(__always)
+    func commandEntry<Payload: BitwiseCopyable>(_ file: FileReference, operation: UInt32, payload: Payload)
+        throws(Errno) -> UnsafeMutablePointer<io_uring_sqe>
+    {
         let capacity = submissionEntrySize - 48
         precondition(MemoryLayout<Payload>.size <= capacity, "command payload larger than the SQE's command area")
         let (sqe, fd) = try nextEntry(file)
         withUnsafeBytes(of: payload) {
             curing_prep_uring_cmd(sqe, fd, operation, $0.baseAddress, UInt32($0.count), UInt32(submissionEntrySize))
         }
-        if address != 0 { curing_sqe_set_addr(sqe, address) }
-        finish(sqe, file, userData: userData)
+        return sqe
     }
 }

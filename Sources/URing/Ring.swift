@@ -141,6 +141,14 @@ public struct Completion: Sendable, Equatable {
         self.flags = flags
     }
 
+    /// `IORING_CQE_F_MORE`: the multishot submission behind this completion stays armed.
+    public var hasMore: Bool { flags & IORING_CQE_F_MORE != 0 }
+
+    /// `IORING_CQE_F_BUFFER`: the id of the provided buffer the kernel filled, or nil if it took none.
+    public var bufferID: UInt16? {
+        flags & IORING_CQE_F_BUFFER != 0 ? UInt16(truncatingIfNeeded: flags >> IORING_CQE_BUFFER_SHIFT) : nil
+    }
+
     /// The error the kernel reported, or nil on success.
     public var error: Errno? { result < 0 ? Errno(rawValue: -result) : nil }
 }

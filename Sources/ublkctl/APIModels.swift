@@ -22,6 +22,7 @@ struct Device: Decodable, Sendable {
     /// Absent from daemons older than the option.
     var pinQueues: Bool?
     var queueThreads: Int?
+    var batchIO: Bool?
     var backingIO: String?
     var error: String?
     var recoveries: Int
@@ -33,7 +34,8 @@ struct Device: Decodable, Sendable {
         case id, name, target, path, size, queues, recovery, state, error, recoveries
         case blockSize = "block_size", queueDepth = "queue_depth", maxIOSize = "max_io_size"
         case readOnly = "read_only", desiredState = "desired_state", blockDevice = "block_device"
-        case ioMode = "io_mode", pinQueues = "pin_queues", queueThreads = "queue_threads", backingIO = "backing_io", lastRecovery = "last_recovery"
+        case ioMode = "io_mode", pinQueues = "pin_queues", queueThreads = "queue_threads", batchIO = "batch_io",
+             backingIO = "backing_io", lastRecovery = "last_recovery"
         case createdAt = "created_at", updatedAt = "updated_at"
     }
 }

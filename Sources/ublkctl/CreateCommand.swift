@@ -48,6 +48,10 @@ struct CreateCommand: APICommand {
             help: "Threads per queue, each serving its share of the tags (above 1 needs UBLK_F_PER_IO_DAEMON).")
     var queueThreads: Int?
 
+    @Flag(name: .customLong("batch-io"),
+          help: "Serve the queues with the batch command model (needs UBLK_F_BATCH_IO, kernel 7.0+).")
+    var batchIO = false
+
     /// The POST body. Optionals left nil are omitted by the synthesized encoder, so the daemon's defaults apply.
     struct Body: Encodable {
         var name: String
@@ -64,12 +68,13 @@ struct CreateCommand: APICommand {
         var ioMode: String?
         var pinQueues: Bool?
         var queueThreads: Int?
+        var batchIO: Bool?
 
         enum CodingKeys: String, CodingKey {
             case name, target, path, size, create, queues, recovery
             case queueDepth = "queue_depth", blockSize = "block_size", maxIOSize = "max_io_size"
             case readOnly = "read_only", ioMode = "io_mode", pinQueues = "pin_queues"
-            case queueThreads = "queue_threads"
+            case queueThreads = "queue_threads", batchIO = "batch_io"
         }
     }
 
@@ -77,7 +82,8 @@ struct CreateCommand: APICommand {
         Body(name: name, target: target.rawValue, path: path, size: size, create: create ? true : nil,
              queues: queues, queueDepth: depth, blockSize: blockSize, maxIOSize: maxIOSize,
              readOnly: readOnly ? true : nil, recovery: recovery?.rawValue, ioMode: ioMode?.rawValue,
-             pinQueues: noPinQueues ? false : nil, queueThreads: queueThreads)
+             pinQueues: noPinQueues ? false : nil, queueThreads: queueThreads,
+             batchIO: batchIO ? true : nil)
     }
 
     func run(with api: APIClient, output: Output) throws(CLIError) {

@@ -21,6 +21,7 @@ extension Device {
         list.append("io mode", ioMode)
         list.append("pin queues", pinQueues.map(Format.yesNo))
         list.append("queue threads", queueThreads.map(String.init))
+        list.append("batch I/O", batchIO.map(Format.yesNo))
         list.append("backing io", backingIO)
         list.append("recoveries", String(recoveries))
         list.append("last recovery", lastRecovery.map(Self.summary))

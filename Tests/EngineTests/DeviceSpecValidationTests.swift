@@ -34,6 +34,12 @@ struct DeviceSpecValidationTests {
         #expect(message(spec { $0.queues = 3 }, cpus: 4) == nil)
     }
 
+    @Test func batchIOServesEachQueueFromOneThread() {
+        #expect(message(spec { $0.batchIO = true }) == nil)
+        #expect(message(spec { $0.batchIO = true; $0.queueThreads = 2 }, cpus: 4)?.contains("batch_io") == true)
+        #expect(message(spec { $0.batchIO = false; $0.queueThreads = 2 }, cpus: 4) == nil)
+    }
+
     @Test func queueThreadsAreBoundedByTheCPUCountAndTheDepth() {
         #expect(message(spec { $0.queueThreads = 0 })?.contains("queue_threads") == true)
         #expect(message(spec { $0.queueThreads = 2 }, cpus: 2) == nil)

@@ -58,6 +58,8 @@ struct CreateDeviceValidationTests {
         Case("unknown recovery", #"{"name": "d", "target": "null", "size": 4096, "recovery": "retry"}"#),
         Case("string for pin_queues", #"{"name": "d", "target": "null", "size": 4096, "pin_queues": "no"}"#),
         Case("string for queue_threads", #"{"name": "d", "target": "null", "size": 4096, "queue_threads": "2"}"#),
+        Case("string for batch_io", #"{"name": "d", "target": "null", "size": 4096, "batch_io": "yes"}"#),
+        Case("number for batch_io", #"{"name": "d", "target": "null", "size": 4096, "batch_io": 1}"#),
         Case("fraction for queue_threads", #"{"name": "d", "target": "null", "size": 4096, "queue_threads": 1.5}"#),
         Case("unknown io_mode", #"{"name": "d", "target": "null", "size": 4096, "io_mode": "zerocopy"}"#),
         Case("file without path", #"{"name": "d", "target": "file", "size": 4096}"#),
@@ -93,7 +95,7 @@ struct CreateDeviceValidationTests {
         #expect(try #require(created) == CreateDeviceRequest(name: "d", target: "memory", size: 4096))
         #expect(created?.queues == 1 && created?.queueDepth == 128 && created?.blockSize == 512)
         #expect(created?.maxIOSize == 524_288 && created?.recovery == "reissue" && created?.ioMode == "auto")
-        #expect(created?.pinQueues == true && created?.queueThreads == 1)
+        #expect(created?.pinQueues == true && created?.queueThreads == 1 && created?.batchIO == false)
         #expect(created?.readOnly == false && created?.create == false && created?.path == nil)
     }
 
@@ -101,14 +103,15 @@ struct CreateDeviceValidationTests {
         let body = """
             {"name": "Disk_0.a-b", "target": "file", "path": "/srv/d.img", "size": "8GiB", "create": true,
              "queues": 4, "queue_depth": 256, "block_size": 4096, "max_io_size": 1048576, "read_only": true,
-             "recovery": "fail_io", "io_mode": "zero_copy", "pin_queues": false, "queue_threads": 2}
+             "recovery": "fail_io", "io_mode": "zero_copy", "pin_queues": false, "queue_threads": 2,
+             "batch_io": true}
             """
         let (response, created) = RouterHarness().create(body)
         #expect(response.status == 201, "\(response.bodyText)")
         let expected = CreateDeviceRequest(
             name: "Disk_0.a-b", target: "file", path: "/srv/d.img", size: 8 << 30, create: true, queues: 4,
             queueDepth: 256, blockSize: 4096, maxIOSize: 1_048_576, readOnly: true, recovery: "fail_io",
-            ioMode: "zero_copy", pinQueues: false, queueThreads: 2)
+            ioMode: "zero_copy", pinQueues: false, queueThreads: 2, batchIO: true)
         #expect(try #require(created) == expected)
     }
 

@@ -135,7 +135,8 @@ struct RouterRouteTests {
         let failed = try harness.send("GET", "/devices/3").json()
         #expect(failed.keys == [
             "id", "name", "target", "path", "size", "block_size", "queues", "queue_depth", "max_io_size",
-            "read_only", "recovery", "state", "desired_state", "io_mode", "pin_queues", "queue_threads", "backing_io",
+            "read_only", "recovery", "state", "desired_state", "io_mode", "pin_queues", "queue_threads", "batch_io",
+            "backing_io",
             "error",
             "recoveries",
             "last_recovery", "created_at", "updated_at",

@@ -15,6 +15,7 @@ struct DeviceTests {
         device.ioMode = "zero_copy"
         device.pinQueues = false
         device.queueThreads = 3
+        device.batchIO = true
         device.recovery = "fail_io"
         device.lastError = "queue 1: ENOMEM"
         device.desiredState = .creating

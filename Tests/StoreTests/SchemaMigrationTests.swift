@@ -121,6 +121,11 @@ struct SchemaMigrationTests {
         }
         // And they had one thread per queue.
         #expect(try store.device(id: 5)?.queueThreads == 1)
+        // And the per-tag command model.
+        #expect(try store.device(id: 5)?.batchIO == false)
+        #expect(throws: StoreError.self) {
+            try store.executeRaw("UPDATE devices SET batch_io = 2 WHERE id = 5")
+        }
         #expect(throws: StoreError.self) {
             try store.executeRaw("UPDATE devices SET queue_threads = 0 WHERE id = 5")
         }
