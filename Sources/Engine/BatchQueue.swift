@@ -183,6 +183,7 @@ final class BatchQueue<Handler: QueueHandler>: QueueThread, @unchecked Sendable 
         }
 
         while !leaving && (fetchesInKernel > 0 || backingInFlight > 0 || commits.busy) {
+            var wanted: UInt32 = 1
             if let slot = commits.close() {
                 let command = BatchCommand(queueID: UInt16(queueID), flags: elementFlags,
                                            elementCount: UInt16(commits[sent: slot]), elementBytes: UInt8(elementBytes))
@@ -195,10 +196,14 @@ final class BatchQueue<Handler: QueueHandler>: QueueThread, @unchecked Sendable 
                     // Cannot happen with the ring sized for a whole turn; the requests would hang until recovery.
                     logger.critical("no submission entry for a commit of \(commits[sent: slot]) requests")
                 }
+                // The driver answers a COMMIT while it is submitted, so its completion alone would end the wait
+                // at once and cost a second enter per turn. Wait for one more where something else is bound to
+                // come (a fetch, backing I/O, or the wake read that is always armed).
+                if fetchesInKernel > 0 || backingInFlight > 0 { wanted = 2 }
             }
             do {
                 counters.ringEnters.add(1, ordering: .relaxed)
-                try ring.submitAndWait(1)
+                try ring.submitAndWait(wanted)
             } catch {
                 logger.error("io_uring_enter failed: \(error); the queue stops")
                 return

@@ -281,8 +281,8 @@ def main():
                 try:
                     with open(os.path.join(d, f"device-{side}.json")) as f:
                         dev = json.load(f)
-                    extra = (f", io_mode {dev.get('io_mode')}, backing I/O {dev.get('backing_io')},"
-                             f" pin_queues {str(dev.get('pin_queues')).lower()}")
+                    extra = (f", io_mode {dev.get('io_mode')}, batch_io {str(dev.get('batch_io', False)).lower()},"
+                             f" backing I/O {dev.get('backing_io')}, pin_queues {str(dev.get('pin_queues')).lower()}")
                 except (OSError, ValueError):
                     extra = ", device JSON missing"
             if side == "ref" and "loop_dio" in setup:
