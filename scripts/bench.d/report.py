@@ -282,6 +282,7 @@ def main():
                     with open(os.path.join(d, f"device-{side}.json")) as f:
                         dev = json.load(f)
                     extra = (f", io_mode {dev.get('io_mode')}, batch_io {str(dev.get('batch_io', False)).lower()},"
+                             f" queue_threads {dev.get('queue_threads', 1)},"
                              f" backing I/O {dev.get('backing_io')}, pin_queues {str(dev.get('pin_queues')).lower()}")
                 except (OSError, ValueError):
                     extra = ", device JSON missing"
@@ -302,7 +303,7 @@ def main():
                     samples[parts[2]] = samples.get(parts[2], 0) + 1
             where = ", ".join(f"CPU {c} in {n}" for c, n in sorted(samples.items()))
             for t in after.get("threads", []):
-                if re.match(r"ublk\d+q\d+$", t["name"]):
+                if re.match(r"ublk\d+q\d+(t\d+)?$", t["name"]):
                     say(f"  {m} queue thread {t['name']}: allowed CPUs {t['allowed']}; mid-job it ran on"
                         f" {where or '?'} of {sum(samples.values())} jobs (fio on CPU {meta.get('fio_cpu', '?')})")
             workers = [t for t in after.get("threads", []) if t["name"].startswith("iou-wrk-")]
