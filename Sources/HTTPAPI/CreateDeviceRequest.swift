@@ -58,7 +58,7 @@ public struct CreateDeviceRequest: Sendable, Equatable {
         if !unknown.isEmpty {
             throw .validation("unknown field(s): \(unknown.sorted().joined(separator: ", "))")
         }
-        var fields = FieldReader(object)
+        let fields = FieldReader(object)
         name = try fields.string("name", required: true)!
         target = try fields.string("target", required: true)!
         path = try fields.string("path")
