@@ -120,11 +120,14 @@ struct FieldReader {
 
     init(_ object: [String: JSONValue]) { self.object = object }
 
+    /// A field left out takes its default; an explicit null is refused like any other wrong type (the spec has
+    /// no nullable fields, and a client sending null most likely meant something the daemon cannot guess).
     func value(_ key: String, required: Bool) throws(APIError) -> JSONValue? {
-        guard let value = object[key], value != .null else {
+        guard let value = object[key] else {
             if required { throw .validation("\"\(key)\" is required") }
             return nil
         }
+        if value == .null { throw .validation("\"\(key)\" must not be null: leave it out to take the default") }
         return value
     }
 
