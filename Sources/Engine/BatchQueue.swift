@@ -4,18 +4,6 @@ import SystemPackage
 import UblkABI
 import URing
 
-/// How a batch queue tells its completions apart: the kind above bit 16, below it a tag (backing I/O), a commit
-/// slot (COMMIT) or a fetch command's index (FETCH).
-enum BatchCompletionKind: UInt64 {
-    case backingIO = 1
-    case wake = 2
-    case prepare = 3
-    case commit = 4
-    case fetch = 5
-
-    @inline(__always) func userData(_ low: Int) -> UInt64 { rawValue << 16 | UInt64(low) }
-}
-
 /// One ublk queue in the batch command model (`UBLK_F_BATCH_IO`, kernel 7.0+).
 ///
 /// At start one PREP_IO_CMDS hands the driver every tag. Two multishot FETCH_IO_CMDS then stay armed: each of their
@@ -102,7 +90,7 @@ final class BatchQueue<Handler: QueueHandler>: QueueThread, @unchecked Sendable 
             for index in 0..<Self.fetchCommands { try armFetch(ring, index: index) }
             try withUnsafeMutableBytes(of: &wakeValue) { wake in
                 try ring.prepareRead(.descriptor(wakeDescriptor), into: wake.baseAddress!, count: 8, offset: 0,
-                                     userData: BatchCompletionKind.wake.userData(0))
+                                     userData: CompletionKind.wake.userData(0))
             }
             try ring.submit()
         } catch let error as EngineError {
@@ -132,7 +120,7 @@ final class BatchQueue<Handler: QueueHandler>: QueueThread, @unchecked Sendable 
                                    elementBytes: UInt8(elementBytes))
         try ring.prepareCommand(.fixed(0), operation: BatchCommandOpcode.prepare.rawValue, payload: command,
                                 address: UInt64(UInt(bitPattern: array)), length: UInt32(depth * elementBytes),
-                                userData: BatchCompletionKind.prepare.userData(0))
+                                userData: CompletionKind.prepare.userData(0))
         try ring.submit()
         let completion = try ring.waitCompletion()
         guard completion.result == 0 else {
@@ -145,7 +133,7 @@ final class BatchQueue<Handler: QueueHandler>: QueueThread, @unchecked Sendable 
         let command = BatchCommand.fetch(queueID: UInt16(queueID),
                                          capacityTags: Self.fetchBufferBytes(depth: depth) / 2)
         try ring.prepareMultishotCommand(.fixed(0), operation: BatchCommandOpcode.fetch.rawValue, payload: command,
-                                         bufferGroup: 0, userData: BatchCompletionKind.fetch.userData(index))
+                                         bufferGroup: 0, userData: CompletionKind.fetch.userData(index))
     }
 
     /// The request loop. Ends when the driver has ended both fetches (stop, delete, quiesce: ABORT) and every
@@ -176,7 +164,7 @@ final class BatchQueue<Handler: QueueHandler>: QueueThread, @unchecked Sendable 
             counters.inFlight.add(1, ordering: .relaxed)
             let request = Request(tag: UInt16(tag), descriptor: window.descriptor(tag: tag),
                                   buffer: resources.buffer(tag: tag))
-            switch handler.serve(request, ring: ring, userData: BatchCompletionKind.backingIO.userData(tag)) {
+            switch handler.serve(request, ring: ring, userData: CompletionKind.backingIO.userData(tag)) {
             case .complete(let result): finish(request, result: result)
             case .pending: backingInFlight += 1
             }
@@ -191,7 +179,7 @@ final class BatchQueue<Handler: QueueHandler>: QueueThread, @unchecked Sendable 
                     try ring.prepareCommand(.fixed(0), operation: BatchCommandOpcode.commit.rawValue, payload: command,
                                             address: UInt64(UInt(bitPattern: commitArrays + slot * arrayBytes)),
                                             length: UInt32(commits[sent: slot] * elementBytes),
-                                            userData: BatchCompletionKind.commit.userData(slot))
+                                            userData: CompletionKind.commit.userData(slot))
                 } catch {
                     // Cannot happen with the ring sized for a whole turn; the requests would hang until recovery.
                     logger.critical("no submission entry for a commit of \(commits[sent: slot]) requests")
@@ -201,16 +189,10 @@ final class BatchQueue<Handler: QueueHandler>: QueueThread, @unchecked Sendable 
                 // come (a fetch, backing I/O, or the wake read that is always armed).
                 if fetchesInKernel > 0 || backingInFlight > 0 { wanted = 2 }
             }
-            do {
-                counters.ringEnters.add(1, ordering: .relaxed)
-                try ring.submitAndWait(wanted)
-            } catch {
-                logger.error("io_uring_enter failed: \(error); the queue stops")
-                return
-            }
+            guard enter(ring, waitingFor: wanted) else { return }
             ring.drainCompletions { completion in
                 let low = Int(completion.userData & 0xFFFF)
-                switch BatchCompletionKind(rawValue: completion.userData >> 16) {
+                switch CompletionKind(rawValue: completion.userData >> 16) {
                 case .fetch:
                     if let id = completion.bufferID {
                         let tags = fetchBuffers.buffer(id)
@@ -242,7 +224,7 @@ final class BatchQueue<Handler: QueueHandler>: QueueThread, @unchecked Sendable 
                     let request = Request(tag: UInt16(low), descriptor: window.descriptor(tag: low),
                                           buffer: resources.buffer(tag: low))
                     let next = handler.complete(request, result: completion.result, ring: ring,
-                                                userData: BatchCompletionKind.backingIO.userData(low))
+                                                userData: CompletionKind.backingIO.userData(low))
                     if case .complete(let result) = next {
                         backingInFlight -= 1
                         finish(request, result: result)
@@ -258,7 +240,7 @@ final class BatchQueue<Handler: QueueHandler>: QueueThread, @unchecked Sendable 
                     commits.done(low)
                 case .wake:
                     leaving = true
-                case .prepare, nil:
+                case .prepare, .ublkCommand, nil:
                     logger.critical("completion with unexpected user data \(completion.userData)")
                 }
             }

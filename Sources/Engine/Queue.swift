@@ -4,15 +4,6 @@ import SystemPackage
 import UblkABI
 import URing
 
-/// How the queue tells its completions apart: the low 16 bits of `user_data` are the tag.
-enum CompletionKind: UInt64 {
-    case ublkCommand = 0
-    case backingIO = 1
-    case wake = 2
-
-    @inline(__always) func userData(tag: Int) -> UInt64 { rawValue << 16 | UInt64(tag) }
-}
-
 /// One ublk queue in the per-tag command model: every tag has its own FETCH, then COMMIT_AND_FETCH per request.
 ///
 /// Every FETCH and COMMIT of a tag comes from the thread that serves it, as the driver requires. The backing I/O goes
@@ -59,7 +50,7 @@ final class Queue<Handler: QueueHandler>: QueueThread, @unchecked Sendable {
             }
             try withUnsafeMutableBytes(of: &wakeValue) { wake in
                 try ring.prepareRead(.descriptor(wakeDescriptor), into: wake.baseAddress!, count: 8, offset: 0,
-                                     userData: CompletionKind.wake.userData(tag: 0))
+                                     userData: CompletionKind.wake.userData(0))
             }
             try ring.submit()
         } catch {
@@ -80,14 +71,7 @@ final class Queue<Handler: QueueHandler>: QueueThread, @unchecked Sendable {
         var backingInFlight = 0
         var leaving = false
         while !leaving && (commandsInKernel > 0 || backingInFlight > 0) {
-            do {
-                // Counted before the call: an enter that fails still was a syscall.
-                counters.ringEnters.add(1, ordering: .relaxed)
-                try ring.submitAndWait(1)
-            } catch {
-                logger.error("io_uring_enter failed: \(error); the queue stops")
-                return
-            }
+            guard enter(ring, waitingFor: 1) else { return }
             ring.drainCompletions { completion in
                 let tag = Int(completion.userData & 0xFFFF)
                 switch CompletionKind(rawValue: completion.userData >> 16) {
@@ -104,7 +88,7 @@ final class Queue<Handler: QueueHandler>: QueueThread, @unchecked Sendable {
                     counters.inFlight.add(1, ordering: .relaxed)
                     let request = Request(tag: UInt16(tag), descriptor: window.descriptor(tag: tag),
                                           buffer: resources.buffer(tag: tag))
-                    switch handler.serve(request, ring: ring, userData: CompletionKind.backingIO.userData(tag: tag)) {
+                    switch handler.serve(request, ring: ring, userData: CompletionKind.backingIO.userData(tag)) {
                     case .complete(let result):
                         commit(ring, request, result: result)
                         commandsInKernel += 1
@@ -115,7 +99,7 @@ final class Queue<Handler: QueueHandler>: QueueThread, @unchecked Sendable {
                     let request = Request(tag: UInt16(tag), descriptor: window.descriptor(tag: tag),
                                           buffer: resources.buffer(tag: tag))
                     let next = handler.complete(request, result: completion.result, ring: ring,
-                                                userData: CompletionKind.backingIO.userData(tag: tag))
+                                                userData: CompletionKind.backingIO.userData(tag))
                     if case .complete(let result) = next {
                         backingInFlight -= 1
                         commit(ring, request, result: result)
@@ -123,8 +107,8 @@ final class Queue<Handler: QueueHandler>: QueueThread, @unchecked Sendable {
                     }
                 case .wake:
                     leaving = true
-                case nil:
-                    logger.critical("completion with unknown user data \(completion.userData)")
+                case .prepare, .commit, .fetch, nil:
+                    logger.critical("completion with unexpected user data \(completion.userData)")
                 }
             }
         }
@@ -151,6 +135,6 @@ final class Queue<Handler: QueueHandler>: QueueThread, @unchecked Sendable {
                                 address: UInt64(UInt(bitPattern: buffer)))
         try ring.prepareCommand(.fixed(0), operation: opcode.code(ioctlEncoded: ioctlEncoded), payload: command,
                                 address: zeroCopy ? AutoBufferRegistration(index: UInt16(tag)).sqeAddress : 0,
-                                userData: CompletionKind.ublkCommand.userData(tag: tag))
+                                userData: CompletionKind.ublkCommand.userData(tag))
     }
 }

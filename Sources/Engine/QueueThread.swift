@@ -19,6 +19,21 @@ protocol QueueControl: AnyObject, Sendable {
     func join()
 }
 
+/// How a queue tells its completions apart: the kind above bit 16; below it the tag (ublk command, backing I/O), a
+/// commit array's slot (batch COMMIT) or a fetch command's index (batch FETCH).
+enum CompletionKind: UInt64 {
+    /// Per-tag model: FETCH or COMMIT_AND_FETCH.
+    case ublkCommand = 0
+    case backingIO = 1
+    case wake = 2
+    /// Batch model: PREP_IO_CMDS, COMMIT_IO_CMDS, FETCH_IO_CMDS.
+    case prepare = 3
+    case commit = 4
+    case fetch = 5
+
+    @inline(__always) func userData(_ low: Int) -> UInt64 { rawValue << 16 | UInt64(low) }
+}
+
 /// What both command models share: one dedicated thread per ublk queue owning its ring, its descriptor window and
 /// its buffers, started and stopped the same way, counting its work the same way. The per-tag model (`Queue`) and
 /// the batch model (`BatchQueue`) differ only in how they talk to the driver, in `run()`.
@@ -156,6 +171,20 @@ class QueueThread: QueueControl, @unchecked Sendable {
         // size should follow the I/O sizes actually used.
         madvise(pool, poolBytes, MADV_NOHUGEPAGE)
         return QueueResources(ring: ring, window: window, buffers: pool, bufferBytes: bufferBytes, tags: tags)
+    }
+
+    /// One `io_uring_enter`: submits what is prepared and waits for `completions`. Counted before the call (an enter
+    /// that fails still was a syscall), so both models' syscalls per I/O are measured alike. False: the queue stops.
+    @inline(__always)
+    func enter(_ ring: borrowing Ring, waitingFor completions: UInt32) -> Bool {
+        counters.ringEnters.add(1, ordering: .relaxed)
+        do {
+            try ring.submitAndWait(completions)
+            return true
+        } catch {
+            logger.error("io_uring_enter failed: \(error); the queue stops")
+            return false
+        }
     }
 
     @inline(__always)
