@@ -21,6 +21,8 @@ let package = Package(
     targets: [
         // The release number, alone in its target so that ublkctl can share it without depending on the daemon.
         .target(name: "UblkdVersion"),
+        // What a device is (DeviceDefinition): the one shape the API, the engine, the store and ublkctl share.
+        .target(name: "DeviceModel"),
         // The kernel's ublk UAPI header (vendored) plus accessors for its function-like macros.
         .systemLibrary(name: "CUblk", path: "Sources/CUblk"),
         // Linux system interfaces that Swift's Glibc module leaves out (O_DIRECT, prctl, eventfd, fallocate modes).
@@ -42,23 +44,26 @@ let package = Package(
         .target(
             name: "Engine",
             dependencies: [
-                "UblkABI", "URing", "CLinux",
+                "DeviceModel", "UblkABI", "URing", "CLinux",
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
         // SQLite through GRDB (which links Debian's libsqlite3 itself): device definitions and their history.
         .target(
             name: "Store",
-            dependencies: [.product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log")]),
+            dependencies: [
+                "DeviceModel", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         // The REST API: router (pure), DTOs, error mapping, and the libmicrohttpd transport.
         .target(
             name: "HTTPAPI",
-            dependencies: ["CMicroHTTPD", .product(name: "Logging", package: "swift-log")]),
+            dependencies: ["DeviceModel", "CMicroHTTPD", .product(name: "Logging", package: "swift-log")]),
         // The composition root: the only layer that meets engine, store and API.
         .target(
             name: "Daemon",
             dependencies: [
-                "UblkdVersion",
+                "UblkdVersion", "DeviceModel",
                 "Engine", "Store", "HTTPAPI", "UblkABI", .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -66,34 +71,42 @@ let package = Package(
         .executableTarget(
             name: "ublkd",
             dependencies: [
-                "Engine", "UblkABI", "Daemon", "HTTPAPI", "UblkdVersion",
+                "DeviceModel", "Engine", "UblkABI", "Daemon", "HTTPAPI", "UblkdVersion",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
         // A small CLI over the REST API; knows the API's JSON, nothing of the daemon's insides.
         .executableTarget(
             name: "ublkctl",
-            dependencies: ["UblkdVersion", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: [
+                "UblkdVersion", "DeviceModel", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
         .target(
             name: "TestSupport",
             dependencies: ["Engine", .product(name: "SystemPackage", package: "swift-system")],
             path: "Tests/TestSupport"),
         .testTarget(name: "UblkABITests", dependencies: ["UblkABI", "CUblk"]),
+        .testTarget(name: "DeviceModelTests", dependencies: ["DeviceModel"]),
         .testTarget(
             name: "StoreTests",
-            dependencies: ["Store", "TestSupport", .product(name: "Logging", package: "swift-log")]),
-        .testTarget(name: "UblkctlTests", dependencies: ["ublkctl"]),
-        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Engine"]),
+            dependencies: ["Store", "DeviceModel", "TestSupport", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "UblkctlTests", dependencies: ["ublkctl", "DeviceModel"]),
+        .testTarget(
+            name: "DaemonTests",
+            dependencies: [
+                "Daemon", "Engine", "Store", "HTTPAPI", "DeviceModel", "UblkABI", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         .testTarget(
             name: "HTTPAPITests",
-            dependencies: ["HTTPAPI", "TestSupport", .product(name: "Logging", package: "swift-log")]),
+            dependencies: ["HTTPAPI", "DeviceModel", "TestSupport", .product(name: "Logging", package: "swift-log")]),
         .testTarget(
             name: "URingTests",
             dependencies: ["URing", "CLinux", "TestSupport", .product(name: "SystemPackage", package: "swift-system")]),
         .testTarget(
             name: "EngineTests",
             dependencies: [
-                "Engine", "UblkABI", "URing", "TestSupport",
+                "DeviceModel", "Engine", "UblkABI", "URing", "TestSupport",
                 .product(name: "SystemPackage", package: "swift-system"),
             ]),
     ],

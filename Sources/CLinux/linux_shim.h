@@ -13,10 +13,13 @@
 #include <sys/vfs.h>
 // Reason: FALLOC_FL_* and PR_* come from the kernel's UAPI headers, which Glibc's module does not include.
 #include <linux/falloc.h>
+#include <linux/openat2.h>
 #include <linux/prctl.h>
 
 // Reason: glibc defines O_DIRECT only under _GNU_SOURCE, which Swift's Glibc module is not built with.
 static inline int clinux_o_direct(void) { return __O_DIRECT; }
+// Reason: O_PATH likewise needs _GNU_SOURCE.
+static inline int clinux_o_path(void) { return __O_PATH; }
 
 // Reason: sched_setaffinity is declared only under _GNU_SOURCE; the raw system call takes the same mask.
 static inline int clinux_set_thread_affinity(const void *mask, size_t mask_bytes)
@@ -32,6 +35,15 @@ static inline long clinux_file_system_type(int fd)
 {
     struct statfs info;
     return fstatfs(fd, &info) == 0 ? (long)info.f_type : -1;
+}
+
+// Reason: glibc 2.36 has no openat2 wrapper. Opens `path` below `directory` without ever leaving it (RESOLVE_BENEATH:
+// no "..", absolute path or symlink that escapes), so the file opened is inside whatever a symlink swapped in says.
+static inline int clinux_open_beneath(int directory, const char *path, int flags, unsigned int mode)
+{
+    struct open_how how = { .flags = (unsigned long long)flags, .mode = (flags & O_CREAT) ? mode : 0,
+                            .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS };
+    return (int)syscall(SYS_openat2, directory, path, &how, sizeof how);
 }
 
 #endif

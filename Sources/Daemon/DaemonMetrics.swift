@@ -13,23 +13,13 @@ import Synchronization
 /// registry. The I/O path never learns that a scrape happened, and `/metrics` and `/stats` cannot disagree.
 public final class DaemonMetrics: Sendable {
     /// What a scrape needs of one device: its identity and what the engine counted (nil when not served now).
-    public struct DeviceSample: Sendable {
-        public var id: UInt32
-        public var name: String
-        public var target: String
-        public var state: String
-        public var sizeBytes: UInt64
-        public var counters: QueueStatistics?
-
-        public init(id: UInt32, name: String, target: String, state: String, sizeBytes: UInt64,
-                    counters: QueueStatistics?) {
-            self.id = id
-            self.name = name
-            self.target = target
-            self.state = state
-            self.sizeBytes = sizeBytes
-            self.counters = counters
-        }
+    struct DeviceSample: Sendable {
+        var id: UInt32
+        var name: String
+        var target: String
+        var state: String
+        var sizeBytes: UInt64
+        var counters: QueueStatistics?
     }
 
     /// Every state a device can be shown in; each gets its own 0/1 series so a dashboard can count by state.
@@ -97,7 +87,7 @@ public final class DaemonMetrics: Sendable {
     // MARK: scraping
 
     /// The exposition text: device series refreshed from `devices`, then the whole registry.
-    public func render(devices: [DeviceSample], driverAvailable: Bool) -> [UInt8] {
+    func render(devices: [DeviceSample], driverAvailable: Bool) -> [UInt8] {
         scrape.withLock { series in
             let present = Set(devices.map(\.id))
             for (id, gone) in series where !present.contains(id) {

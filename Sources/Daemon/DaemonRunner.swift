@@ -14,6 +14,7 @@ public enum DaemonRunner {
     }
 
     public static func run(_ configuration: Configuration, logger: Logger) throws {
+        let phases = StartupPhases(logger: logger)
         // Every thread created from here on (HTTP, queues) inherits this mask, so the signals wait for sigwait.
         var signals = sigset_t()
         sigemptyset(&signals)
@@ -32,7 +33,10 @@ public enum DaemonRunner {
         } catch {
             throw Failure.startup("cannot open the state store \(configuration.databasePath): \(error)")
         }
-        let kernel = KernelAccess(controlPath: configuration.controlPath, logger: logger)
+        phases.reached("store_opened")
+        let kernel = KernelAccess(controlPath: configuration.controlPath,
+                                  paths: BackingPaths(allowedDirectories: configuration.allowedDirectories),
+                                  logger: logger)
         kernel.loadDriverIfMissing()
         if let engine = kernel.current {
             logger.info("ublk driver ready", metadata: [
@@ -41,8 +45,9 @@ public enum DaemonRunner {
         } else {
             logger.warning("ublk driver unavailable: device operations answer 503 until `modprobe ublk_drv` works")
         }
-        let manager = DeviceManager(store: store, kernel: kernel, configuration: configuration, logger: logger)
-        manager.reconcile()
+        phases.reached("driver_opened")
+        let manager = DeviceManager(store: store, backend: kernel, logger: logger)
+        let startupRecords = manager.reconcile(phases: phases)
 
         let router = Router(service: manager, token: configuration.apiToken)
         let server: HTTPServer
@@ -61,10 +66,16 @@ public enum DaemonRunner {
             "http.address": "\(configuration.listen)", "http.port": "\(server.port)",
             "ublkd.state_dir": "\(configuration.stateDirectory)",
         ])
+        phases.reached("listening")
         // Only now: reconciliation is over and the API accepts connections, so a unit ordered after ublkd finds
         // its devices back and can talk to the daemon.
         let notifier = ServiceNotifier(environment: ProcessInfo.processInfo.environment, logger: logger)
         notifier.ready(status: readyStatus(manager.health(), listen: configuration.listen))
+        phases.reached("ready")
+        // Housekeeping last: nothing above waited for the store to write, which a disk busy with the recovered
+        // devices' backlog can make slow.
+        manager.finishStartup(startupRecords)
+        phases.reached("history_stored")
 
         var received: Int32 = 0
         sigwait(&signals, &received)

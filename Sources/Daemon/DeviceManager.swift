@@ -1,43 +1,56 @@
+import DeviceModel
 import Engine
 import Foundation
 import HTTPAPI
 import Logging
 import Store
 import Synchronization
-import UblkABI
 
-/// The daemon's device service: stored definitions (Store) made real by the engine, one story per operation.
-public final class DeviceManager: DeviceService, Sendable {
+/// The daemon's devices: stored definitions made real by the backend, every operation "store what should be, then
+/// converge" through `DeviceLifecycle`, the same way a restart brings each device back.
+///
+/// Reads are answered from memory: each device's record is kept in step with every write, so `GET /devices` costs
+/// no query. The store is read at start and for the event history.
+public final class DeviceManager: Sendable {
     let store: Store
-    let kernel: KernelAccess
-    let configuration: Configuration
+    let backend: any DeviceBackend
     let logger: Logger
     let devices = Mutex<[UInt32: ManagedDevice]>([:])
     /// Serializes the short step that picks an id and writes the new row, so two creates cannot pick the same id.
     let reservation = Mutex(())
     let lastStart = Mutex<HealthView.StartReport?>(nil)
+    /// Why the store failed last (cleared by the next success): /health says degraded meanwhile. Set for good when
+    /// the devices could not be read at start, when every device operation answers `store_error`.
+    let storeFault = Mutex<StoreFault?>(nil)
+    /// How long the lifecycle waits for the driver to notice a dead server (see `DeviceLifecycle`).
+    let quiesceTimeout: Duration
     public let metrics: DaemonMetrics
 
-    init(store: Store, kernel: KernelAccess, configuration: Configuration, logger: Logger,
-         metrics: DaemonMetrics = DaemonMetrics(version: Configuration.version)) {
-        self.metrics = metrics
-        self.store = store
-        self.kernel = kernel
-        self.configuration = configuration
-        self.logger = logger
+    struct StoreFault: Sendable {
+        var message: String
+        /// The device table could not be loaded: nothing the daemon shows would be true.
+        var unreadable: Bool
     }
 
-    func managed(_ id: UInt32) throws(APIError) -> ManagedDevice {
-        guard let device = devices.withLock({ $0[id] }) else { throw .notFound("no device with id \(id)") }
+    init(store: Store, backend: any DeviceBackend, logger: Logger,
+         metrics: DaemonMetrics = DaemonMetrics(version: Configuration.version),
+         quiesceTimeout: Duration = .seconds(45)) {
+        self.metrics = metrics
+        self.store = store
+        self.backend = backend
+        self.logger = logger
+        self.quiesceTimeout = quiesceTimeout
+    }
+
+    func managed(_ id: UInt32) throws(DaemonError) -> ManagedDevice {
+        try checkStoreLoaded()
+        guard let device = devices.withLock({ $0[id] }) else { throw .notFound(id) }
         return device
     }
 
-    func record(_ id: UInt32) throws(APIError) -> DeviceRecord {
-        do {
-            guard let record = try store.device(id: id) else { throw APIError.notFound("no device with id \(id)") }
-            return record
-        } catch {
-            throw .unexpected(error, logger: logger)
+    func checkStoreLoaded() throws(DaemonError) {
+        if let fault = storeFault.withLock({ $0 }), fault.unreadable {
+            throw .store(.database("the stored devices could not be read at start: \(fault.message)"))
         }
     }
 
@@ -47,142 +60,83 @@ public final class DeviceManager: DeviceService, Sendable {
         return log
     }
 
-    // MARK: reading
+    // MARK: the store, with its failures kept for /health
 
-    public func listDevices() -> [DeviceView] {
-        let records = (try? store.devices()) ?? []
-        return records.map { view($0) }
-    }
-
-    public func device(id: UInt32) throws(APIError) -> DeviceView {
-        view(try record(id))
-    }
-
-    public func statistics(id: UInt32) throws(APIError) -> DeviceStatisticsView {
-        let managed = try managed(id)
-        let state = managed.state
-        guard let device = state.device else {
-            return DeviceStatisticsView(id: id, state: state.name, since: nil, uptimeSeconds: 0, total: CountersView(),
-                                        queues: [])
-        }
-        let queues = device.queueStatistics().map(CountersView.init)
-        let total = queues.reduce(into: CountersView()) { $0.add($1) }
-        let uptime = ContinuousClock.now - device.startedAt
-        let seconds = uptime.seconds
-        return DeviceStatisticsView(id: id, state: state.name, since: Date(timeIntervalSinceNow: -seconds),
-                                    uptimeSeconds: (seconds * 1000).rounded() / 1000, total: total, queues: queues)
-    }
-
-    public func events(id: UInt32, limit: Int, before: Int64?) throws(APIError) -> EventPage {
-        _ = try record(id)
-        return try history(deviceID: id, limit: limit, before: before)
-    }
-
-    public func history(deviceID: UInt32?, limit: Int, before: Int64?) throws(APIError) -> EventPage {
+    /// One write transaction; a failure is logged and remembered for /health, and comes out as `.store`.
+    @discardableResult
+    func write<T>(_ body: (StoreTransaction) throws -> T) throws(DaemonError) -> T {
         do {
-            let events = try store.events(deviceID: deviceID, limit: limit + 1, before: before)
-            let page = events.prefix(limit).map(EventView.init)
-            return EventPage(events: page, nextBefore: events.count > limit ? page.last?.id : nil)
+            let result = try store.write(body)
+            clearStoreFault()
+            return result
+        } catch let error as StoreError {
+            throw storeFailed(error)
+        } catch let error as DaemonError {
+            throw error
         } catch {
-            throw .unexpected(error, logger: logger)
+            throw storeFailed(.database(String(describing: error)))
         }
     }
 
-    public func health() -> HealthView {
-        let engine = kernel.current
-        var byState: [String: Int] = [:]
-        let stored = Set(devices.withLock { table in
-            for device in table.values { byState[device.state.name, default: 0] += 1 }
-            return table.keys
-        })
-        let unmanaged = KernelInventory.deviceIDs().subtracting(stored).sorted()
-        let kernelView = HealthView.Kernel(
-            available: engine != nil, release: KernelInventory.release, features: engine?.features.names ?? [],
-            featureBits: engine.map { "0x" + String($0.features.rawValue, radix: 16) },
-            message: engine == nil ? "ublk driver unavailable: run `modprobe ublk_drv` as root" : nil)
-        return HealthView(status: engine == nil ? "degraded" : "ok", version: Configuration.version, kernel: kernelView,
-                          devices: byState, unmanagedDevices: unmanaged, lastStart: lastStart.withLock { $0 })
-    }
-
-    /// What this process knows of a stored device now; a row without a managed device was never attached.
-    func runtimeState(_ id: UInt32) -> RuntimeState {
-        devices.withLock { $0[id]?.state } ?? .failed("not attached")
-    }
-
-    /// The Prometheus exposition: every stored device with the same counters `/stats` reads.
-    public func metricsExposition() -> [UInt8] {
-        let records = (try? store.devices()) ?? []
-        let samples = records.map { record in
-            let state = runtimeState(record.id)
-            return DaemonMetrics.DeviceSample(
-                id: record.id, name: record.name, target: record.target, state: state.name,
-                sizeBytes: record.sizeBytes,
-                counters: state.device.map { $0.queueStatistics().reduce(QueueStatistics(), +) })
+    func read<T>(_ body: () throws(StoreError) -> T) throws(DaemonError) -> T {
+        do {
+            let result = try body()
+            clearStoreFault()
+            return result
+        } catch {
+            throw storeFailed(error)
         }
-        return metrics.render(devices: samples, driverAvailable: kernel.current != nil)
     }
 
-    func view(_ record: DeviceRecord) -> DeviceView {
-        let state = runtimeState(record.id)
-        let device = state.device
-        let recoveryKinds = EventKind.recoveries
-        let recoveries = (try? store.eventCount(deviceID: record.id, kinds: recoveryKinds)) ?? 0
-        let last = (try? store.lastEvent(deviceID: record.id, kinds: recoveryKinds)) ?? nil
-        var error: String?
-        if case .failed(let reason) = state { error = reason }
-        return DeviceView(
-            id: record.id, name: record.name, target: record.target, path: record.path, size: record.sizeBytes,
-            blockSize: record.blockSize, queues: record.queues, queueDepth: record.queueDepth,
-            maxIOSize: record.maxIOBytes, readOnly: record.readOnly, recovery: record.recovery, state: state.name,
-            desiredState: record.desiredState.rawValue, blockDevice: device?.blockDevicePath,
-            ioMode: device?.ioMode.rawValue ?? record.ioMode, pinQueues: record.pinQueues,
-            queueThreads: record.queueThreads, batchIO: device?.batchIO ?? record.batchIO,
-            backingIO: device?.ioDescription,
-            error: error ?? record.lastError, recoveries: recoveries, lastRecovery: last.map(EventView.init),
-            createdAt: record.createdAt, updatedAt: record.updatedAt)
+    func storeFailed(_ error: StoreError, unreadable: Bool = false) -> DaemonError {
+        switch error {
+        case .nameTaken, .idTaken, .notFound, .noFreeDeviceID:
+            break
+        default:
+            logger.error("state store failed: \(error)")
+            storeFault.withLock { fault in
+                fault = StoreFault(message: error.description, unreadable: unreadable || fault?.unreadable == true)
+            }
+        }
+        return .store(error)
+    }
+
+    private func clearStoreFault() {
+        storeFault.withLock { fault in
+            if fault?.unreadable == false { fault = nil }
+        }
+    }
+
+    /// Writes `record` with `event`, and keeps the in-memory copy in step.
+    func save(_ managed: ManagedDevice, _ record: DeviceRecord, event: EventRecord? = nil) throws(DaemonError) {
+        let (stored, storedEvent) = try write { transaction in
+            (try transaction.updateDevice(record), try event.map { try transaction.appendEvent($0) })
+        }
+        managed.record = stored
+        if let storedEvent, EventKind.recoveries.contains(storedEvent.kind) { managed.noteRecovery(storedEvent) }
+    }
+
+    static func event(_ record: DeviceRecord, _ kind: EventKind, since started: Date, error: String? = nil,
+                      detail: String? = nil) -> EventRecord {
+        let finished = Date()
+        return EventRecord(
+            id: 0, deviceID: record.id, deviceName: record.name, kind: kind.rawValue, startedAt: started,
+            finishedAt: finished, durationMs: Int64((finished.timeIntervalSince(started) * 1000).rounded()),
+            outcome: error == nil ? "ok" : "failed", error: error, detail: detail)
     }
 }
 
 /// Kinds of event rows.
-enum EventKind {
-    static let created = "created"
-    static let createFailed = "create_failed"
-    static let started = "started"
-    static let stopped = "stopped"
-    static let deleted = "deleted"
-    static let crashRecovery = "crash_recovery"
-    static let recreate = "recreate"
-    static let manual = "manual"
-    static let resize = "resize"
-    static let recoveries: Set<String> = [crashRecovery, recreate, manual]
-}
+enum EventKind: String, Sendable {
+    case created
+    case createFailed = "create_failed"
+    case started
+    case stopped
+    case deleted
+    case crashRecovery = "crash_recovery"
+    case recreate
+    case manual
+    case resize
 
-extension CountersView {
-    init(_ statistics: QueueStatistics) {
-        self.init(reads: statistics.reads, writes: statistics.writes, flushes: statistics.flushes,
-                  discards: statistics.discards, writeZeroes: statistics.writeZeroes, readBytes: statistics.readBytes,
-                  writeBytes: statistics.writtenBytes, errors: statistics.errors, inFlight: statistics.inFlight,
-                  ringEnters: statistics.ringEnters)
-    }
-
-    mutating func add(_ other: CountersView) {
-        reads += other.reads
-        writes += other.writes
-        flushes += other.flushes
-        discards += other.discards
-        writeZeroes += other.writeZeroes
-        readBytes += other.readBytes
-        writeBytes += other.writeBytes
-        errors += other.errors
-        inFlight += other.inFlight
-        ringEnters += other.ringEnters
-    }
-}
-
-extension EventView {
-    init(_ record: EventRecord) {
-        self.init(id: record.id, deviceId: record.deviceID, deviceName: record.deviceName, kind: record.kind,
-                  startedAt: record.startedAt, finishedAt: record.finishedAt, durationMs: record.durationMs,
-                  outcome: record.outcome, error: record.error, detail: record.detail)
-    }
+    static let recoveries: Set<String> = [crashRecovery.rawValue, recreate.rawValue, manual.rawValue]
 }

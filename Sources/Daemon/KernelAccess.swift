@@ -1,18 +1,21 @@
+import DeviceModel
 import Engine
 import Glibc
-import HTTPAPI
 import Logging
 import Synchronization
+import UblkABI
 
-/// The engine, opened when the driver is there. If it is not at start, the daemon keeps serving, answers device
-/// operations with 503, and tries again on each one, so `modprobe ublk_drv` later needs no restart.
-final class KernelAccess: Sendable {
+/// The real backend: the engine, opened when the driver is there. If it is not at start, the daemon keeps serving,
+/// answers device operations with 503, and tries again on each one, so `modprobe ublk_drv` later needs no restart.
+final class KernelAccess: DeviceBackend {
     let controlPath: String
+    let paths: BackingPaths
     let logger: Logger
     private let opened = Mutex<Engine?>(nil)
 
-    init(controlPath: String, logger: Logger) {
+    init(controlPath: String, paths: BackingPaths, logger: Logger) {
         self.controlPath = controlPath
+        self.paths = paths
         self.logger = logger
     }
 
@@ -23,18 +26,64 @@ final class KernelAccess: Sendable {
         logger.notice("\(controlPath) missing; modprobe ublk_drv exited \(status.map(String.init) ?? "unstartable")")
     }
 
-    func engine() throws(APIError) -> Engine {
-        do {
-            return try opened.withLock { (engine: inout Engine?) throws(EngineError) -> Engine in
-                if let engine { return engine }
-                let created = try Engine(controlPath: controlPath, logger: logger)
-                engine = created
-                return created
-            }
-        } catch {
-            throw APIError.from(error)
+    func engine() throws(EngineError) -> Engine {
+        try opened.withLock { (engine: inout Engine?) throws(EngineError) -> Engine in
+            if let engine { return engine }
+            let created = try Engine(controlPath: controlPath, paths: paths, logger: logger)
+            engine = created
+            return created
         }
     }
 
     var current: Engine? { try? engine() }
+
+    func features() throws(EngineError) -> Features { try engine().features }
+
+    func check(_ definition: DeviceDefinition) throws(EngineError) { try engine().check(definition) }
+
+    func checkBackingPath(_ path: String, creating: Bool) throws(EngineError) {
+        _ = try paths.locate(path, creating: creating)
+    }
+
+    /// Without a driver there is no kernel device to find (unless sysfs says otherwise: then the engine's own
+    /// error, e.g. a control node root cannot open, is the answer).
+    func observe(_ id: UInt32) throws(EngineError) -> KernelObservation {
+        do {
+            return try engine().observe(id)
+        } catch {
+            if case .kernelUnavailable = error, !kernelDeviceIDs().contains(id) { return .absent }
+            throw error
+        }
+    }
+
+    func create(id: UInt32, _ definition: DeviceDefinition) throws(EngineError) -> any ServedDevice {
+        try engine().create(id: id, definition)
+    }
+
+    func rebuild(id: UInt32, _ definition: DeviceDefinition) throws(EngineError) -> any ServedDevice {
+        try engine().rebuild(id: id, definition)
+    }
+
+    func recover(id: UInt32, _ definition: DeviceDefinition) throws(EngineError) -> any ServedDevice {
+        try engine().recover(id: id, definition)
+    }
+
+    func remove(_ id: UInt32) throws(EngineError) { try engine().remove(id) }
+
+    func createBackingFile(_ path: String, size: UInt64) throws(EngineError) {
+        try FileTarget.createSparse(path: path, size: size, paths: paths)
+    }
+
+    func removeBackingFile(_ path: String) throws(EngineError) { try paths.remove(path) }
+
+    func backingFileExists(_ path: String) -> Bool { access(path, F_OK) == 0 }
+
+    func backingFileSize(_ path: String) -> UInt64? {
+        guard let fd = try? paths.open(path, flags: O_RDONLY) else { return nil }
+        defer { close(fd) }
+        let end = lseek(fd, 0, SEEK_END)
+        return end >= 0 ? UInt64(end) : nil
+    }
+
+    func kernelDeviceIDs() -> Set<UInt32> { KernelInventory.deviceIDs() }
 }

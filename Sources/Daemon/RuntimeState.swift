@@ -1,18 +1,16 @@
-import Engine
-
-/// What is true of a stored device in this process right now. The stored definition says what should be.
+/// What is true of a stored device in this process right now. The stored record says what should be.
 enum RuntimeState: Sendable {
     /// A create is under way; the row exists with desired state `creating`.
     case creating
     /// Served by this process.
-    case live(Device)
-    /// The driver holds the device quiesced: I/O waits for a server.
+    case live(any ServedDevice)
+    /// The driver holds the device quiesced: I/O waits for a server (after a hand-over).
     case quiesced
-    /// User recovery is under way.
+    /// The lifecycle is working on it (recovery, rebuild, stop, delete).
     case recovering
     /// No kernel device; the definition stays.
     case stopped
-    /// The daemon could not bring it back; the reason is shown, and recover/start/delete may follow.
+    /// The daemon could not bring it where it should be; the reason is shown, and recover/start/delete may follow.
     case failed(String)
 
     var name: String {
@@ -26,7 +24,7 @@ enum RuntimeState: Sendable {
         }
     }
 
-    var device: Device? {
+    var device: (any ServedDevice)? {
         if case .live(let device) = self { return device }
         return nil
     }

@@ -1,3 +1,4 @@
+import DeviceModel
 import Glibc
 import Logging
 import SystemPackage
@@ -7,7 +8,8 @@ import UblkABI
 /// A device this process serves: its kernel identity, its queue threads, and its target.
 public final class Device: Sendable {
     public let id: UInt32
-    public let spec: DeviceSpec
+    /// As served: a recovered device has the driver's size and layout.
+    public let definition: DeviceDefinition
     /// The device info as the driver granted it at ADD_DEV (queue count and flags may differ from the request).
     public let info: DeviceInfo
     /// How the target does I/O (e.g. "direct", "buffered").
@@ -23,10 +25,10 @@ public final class Device: Sendable {
     let logger: Logger
     private let released = Mutex(false)
 
-    init(id: UInt32, spec: DeviceSpec, info: DeviceInfo, control: ControlDevice, queues: [any QueueControl],
+    init(id: UInt32, definition: DeviceDefinition, info: DeviceInfo, control: ControlDevice, queues: [any QueueControl],
          target: any Target, charDevice: Int32, logger: Logger) {
         self.id = id
-        self.spec = spec
+        self.definition = definition
         self.info = info
         self.control = control
         self.queues = queues
@@ -80,10 +82,10 @@ public final class Device: Sendable {
     /// A planned hand-over to the next server (daemon restart). Where the device has `UBLK_F_QUIESCE`, the driver
     /// first stops handing out requests and lets the ones in flight complete, so none is re-issued; otherwise the
     /// queues simply leave and the driver re-queues what they held.
-    public func handOver(quiesceTimeoutMilliseconds: UInt64 = 10_000) {
+    public func handOver() {
         if info.flags.contains(.quiesce) {
             do {
-                try control.quiesceDevice(id, timeoutMilliseconds: quiesceTimeoutMilliseconds)
+                try control.quiesceDevice(id, timeoutMilliseconds: Self.quiesceTimeoutMilliseconds)
                 // The queues leave by themselves once every command is aborted and their I/O is committed.
                 releaseResources()
                 logger.info("device quiesced and handed over")
@@ -95,17 +97,29 @@ public final class Device: Sendable {
         abandon()
     }
 
-    /// Changes the capacity of the live disk (`UPDATE_SIZE`, kernels with `UBLK_F_UPDATE_SIZE`): the backing store
-    /// grows first, so the disk never reaches past it. File systems on the disk are not touched (resize2fs is the
-    /// user's step).
-    public func resize(to bytes: UInt64, features: Features) throws(EngineError) {
-        guard features.contains(.updateSize) else {
+    /// Checks a resize and makes the backing store hold `bytes` (it never shrinks), before anything records the new
+    /// size: a disk that grows never reaches past its store, even when a crash cuts the resize short.
+    public func prepareResize(to bytes: UInt64) throws(EngineError) {
+        guard control.features.contains(.updateSize) else {
             throw .featureUnavailable(.updateSize, reason: "online resize needs it (kernel 6.16 or newer)")
         }
-        guard bytes > 0, bytes % UInt64(spec.logicalBlockSize) == 0 else {
-            throw .invalidConfiguration("size \(bytes) is not a positive multiple of the block size \(spec.logicalBlockSize)")
+        var resized = definition
+        resized.sizeBytes = bytes
+        do {
+            try resized.validate(host: nil)
+        } catch {
+            throw .invalidConfiguration(error.message)
         }
         try target.prepareCapacity(bytes)
+    }
+
+    /// How long a hand-over waits for the requests in flight to complete before the queues leave anyway.
+    static let quiesceTimeoutMilliseconds: UInt64 = 10_000
+
+    /// Changes the capacity of the live disk (`UPDATE_SIZE`, kernels with `UBLK_F_UPDATE_SIZE`), the backing store
+    /// prepared first. File systems on the disk are not touched (resize2fs is the user's step).
+    public func resize(to bytes: UInt64) throws(EngineError) {
+        try prepareResize(to: bytes)
         try control.updateSize(id, sectors: bytes / 512)
         logger.info("device resized", metadata: ["ublk.size": "\(bytes)"])
     }

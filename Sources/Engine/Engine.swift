@@ -1,69 +1,124 @@
+import DeviceModel
 import Glibc
 import Logging
 import SystemPackage
 import UblkABI
 
-/// Builds devices: turns a `DeviceSpec` into a live `/dev/ublkbN` served by this process.
+/// Builds devices: turns a `DeviceDefinition` into a live `/dev/ublkbN` served by this process, and takes over the
+/// ones a dead server left.
 public final class Engine: Sendable {
-    public let control: ControlDevice
+    let control: ControlDevice
+    /// Where file targets may be opened.
+    public let paths: BackingPaths
     let logger: Logger
 
-    public init(controlPath: String = ControlDevice.defaultPath, logger: Logger = Logger(label: "ublkd.engine"))
-        throws(EngineError)
+    public init(controlPath: String = ControlDevice.defaultPath, paths: BackingPaths = .anywhere,
+                logger: Logger = Logger(label: "ublkd.engine")) throws(EngineError)
     {
         control = try ControlDevice(path: controlPath)
+        self.paths = paths
         self.logger = logger
     }
 
     /// What the running driver offers.
     public var features: Features { control.features }
 
-    /// ADD_DEV, SET_PARAMS, queue threads with every tag fetched, START_DEV. Any failure undoes what was done,
-    /// so no half-built device is left in the kernel.
-    public func create(_ spec: DeviceSpec) throws(EngineError) -> Device {
-        try spec.validate()
-        try checkFeatures(spec)
-        switch spec.target {
-        case .null:
-            return try build(spec, target: NullTarget())
-        case .memory:
-            return try build(spec, target: MemoryTarget(sizeBytes: spec.sizeBytes))
-        case .file(let path):
-            return try build(spec, target: openFile(path, for: spec))
+    /// Refuses, before any kernel call, what cannot work: a definition that breaks a rule, or one that needs a
+    /// feature this driver lacks (which ADD_DEV would silently drop).
+    public func check(_ definition: DeviceDefinition) throws(EngineError) {
+        do {
+            try definition.validate(host: .current)
+        } catch {
+            throw .invalidConfiguration(error.message)
         }
-    }
-
-    /// Opens a backing file and checks it can hold the whole device.
-    func openFile(_ path: String, for spec: DeviceSpec) throws(EngineError) -> FileTarget {
-        let target = try FileTarget(path: path, readOnly: spec.readOnly, logicalBlockSize: spec.logicalBlockSize)
-        guard target.capacity >= spec.sizeBytes else {
-            target.close()
-            throw .backingStore(path: path, reason: "holds \(target.capacity) bytes, less than the device size "
-                                + "\(spec.sizeBytes)")
-        }
-        return target
-    }
-
-    /// Refuses, before any kernel call, what the driver would silently drop.
-    func checkFeatures(_ spec: DeviceSpec) throws(EngineError) {
-        let missing = spec.recovery.features.subtracting(features)
+        let missing = definition.recovery.features.subtracting(features)
         if !missing.isEmpty {
-            throw .featureUnavailable(missing, reason: "recovery mode \"\(spec.recovery.rawValue)\" needs it")
+            throw .featureUnavailable(missing, reason: "recovery mode \"\(definition.recovery.rawValue)\" needs it")
         }
-        if spec.queueThreads > 1, !features.contains(.perIODaemon) {
+        if definition.queueThreads > 1, !features.contains(.perIODaemon) {
             throw .featureUnavailable(.perIODaemon, reason: "queue_threads above 1 needs it (kernel 6.16 or newer)")
         }
-        if spec.batchIO, !features.contains(.batchIO) {
+        if definition.batchIO, !features.contains(.batchIO) {
             throw .featureUnavailable(.batchIO, reason: "batch_io needs it (kernel 7.0 or newer)")
         }
     }
 
-    func build<T: Target>(_ spec: DeviceSpec, target: T) throws(EngineError) -> Device {
-        var requested = spec.recovery.features
-        if spec.batchIO { requested.insert(.batchIO) }
+    /// ADD_DEV (under `id`, or one the driver picks), SET_PARAMS, queue threads with every tag fetched, START_DEV.
+    /// Any failure undoes what was done, so no half-built device is left in the kernel.
+    public func create(id: UInt32?, _ definition: DeviceDefinition) throws(EngineError) -> Device {
+        try check(definition)
+        return try build(id, definition, target: openTarget(definition))
+    }
+
+    /// Replaces whatever the driver holds under `id` (a device that cannot be resumed) with a new one from the
+    /// definition. The backing store is opened first, so a missing one leaves the old device as it was.
+    public func rebuild(id: UInt32, _ definition: DeviceDefinition) throws(EngineError) -> Device {
+        try check(definition)
+        let target = try openTarget(definition)
+        do {
+            try remove(id)
+        } catch {
+            target.close()
+            throw error
+        }
+        return try build(id, definition, target: target)
+    }
+
+    /// Stops and deletes a device this process does not serve (one a dead server left, quiesced or half-made).
+    /// Nothing there is no error.
+    public func remove(_ id: UInt32) throws(EngineError) {
+        do {
+            try? control.stopDevice(id)
+            try control.deleteDevice(id)
+        } catch {
+            if error.controlErrno == .operationNotSupportedByDevice { return }
+            throw error
+        }
+    }
+
+    /// What the driver holds under `id` now. The server's pid is probed, so the caller can tell a dead
+    /// predecessor from a live server that is not this process.
+    public func observe(_ id: UInt32) throws(EngineError) -> KernelObservation {
+        let info: DeviceInfo
+        do {
+            info = try control.deviceInfo(id)
+        } catch {
+            if error.controlErrno == .operationNotSupportedByDevice { return .absent }
+            throw error
+        }
+        let params = try? control.params(id)
+        let size = params.flatMap { $0.types.contains(.basic) ? $0.basic.deviceSectors * 512 : nil }
+        let pid = info.serverPID
+        let exists = pid > 0 && (kill(pid, 0) == 0 || errno == EPERM)
+        return .present(KernelDevice(state: info.state, flags: info.flags, serverPID: pid, serverProcessExists: exists,
+                                     sizeBytes: size))
+    }
+
+    /// The target a definition names, opened and checked against the device's size.
+    func openTarget(_ definition: DeviceDefinition) throws(EngineError) -> any Target {
+        switch definition.target {
+        case .null:
+            return NullTarget()
+        case .memory:
+            return try MemoryTarget(sizeBytes: definition.sizeBytes)
+        case .file(let path):
+            let target = try FileTarget(path: path, readOnly: definition.readOnly,
+                                        logicalBlockSize: definition.blockSize, paths: paths)
+            guard target.capacity >= definition.sizeBytes else {
+                target.close()
+                throw .backingStore(path: path, reason: "holds \(target.capacity) bytes, less than the device size "
+                                    + "\(definition.sizeBytes)")
+            }
+            return target
+        }
+    }
+
+    func build<T: Target>(_ id: UInt32?, _ definition: DeviceDefinition, target: T) throws(EngineError) -> Device {
+        var requested = definition.recovery.features
+        if definition.batchIO { requested.insert(.batchIO) }
         // QUIESCE lets a planned restart drain in-flight I/O instead of having it re-issued; taken where offered.
-        let optional: Features = spec.recovery != .none ? features.intersection(.quiesce) : []
-        switch spec.ioMode.resolved(offered: features, targetSupportsZeroCopy: target.supportsZeroCopy) {
+        let optional: Features = definition.recovery != .none ? features.intersection(.quiesce) : []
+        switch definition.ioMode.resolved(offered: features, targetSupportsZeroCopy: target.supportsZeroCopy) {
         case .copy:
             break
         case .zeroCopy:
@@ -71,13 +126,14 @@ public final class Engine: Sendable {
         case nil:
             target.close()
             guard target.supportsZeroCopy else {
-                throw .invalidConfiguration("the \(spec.target.kind) target needs its data in memory: use io_mode copy")
+                throw .invalidConfiguration(
+                    "the \(definition.target.kind.rawValue) target needs its data in memory: use io_mode copy")
             }
             throw .featureUnavailable(.autoBufferRegistration, reason: "io_mode \"zero_copy\" needs it")
         }
         let wanted = DeviceInfo(
-            queueCount: UInt16(spec.queues), queueDepth: UInt16(spec.queueDepth),
-            maxIOBufferBytes: UInt32(spec.maxIOBytes), deviceID: spec.deviceID ?? ControlCommand.anyDevice,
+            queueCount: UInt16(definition.queues), queueDepth: UInt16(definition.queueDepth),
+            maxIOBufferBytes: UInt32(definition.maxIOBytes), deviceID: id ?? ControlCommand.anyDevice,
             flags: requested.union(optional).union(.commandIoctlEncode))
         let info: DeviceInfo
         do {
@@ -92,14 +148,14 @@ public final class Engine: Sendable {
             if !notGranted.isEmpty {
                 throw EngineError.featureUnavailable(notGranted, reason: "ADD_DEV did not grant it")
             }
-            try control.setParams(info.deviceID, params(for: spec, info: info, target: target))
+            try control.setParams(info.deviceID, params(for: definition, info: info, target: target))
         } catch {
             target.close()
             deleteHalfBuilt(info.deviceID, log: log)
             throw error
         }
         do {
-            let device = try attach(spec, target: target, info: info, log: log) { () throws(EngineError) in
+            let device = try attach(definition, target: target, info: info, log: log) { () throws(EngineError) in
                 try control.startDevice(info.deviceID, serverPID: getpid())
             }
             log.info("device started", metadata: Self.metadata(info, target))
@@ -110,68 +166,9 @@ public final class Engine: Sendable {
         }
     }
 
-    /// Takes over a device whose server died, from the driver's own description of it: START_USER_RECOVERY
-    /// (retried while the old server's char device is still being released), new queues fetch every tag, then
-    /// END_USER_RECOVERY. On failure the device stays in the driver, quiesced, for another attempt or a delete.
-    public func recover(_ spec: DeviceSpec, releaseTimeout: Duration = .seconds(30)) throws(EngineError) -> Device {
-        try spec.validate()
-        guard let id = spec.deviceID else { throw .invalidConfiguration("recovery needs the device id") }
-        let info = try control.deviceInfo(id)
-        let log = deviceLogger(id)
-        // The geometry is the driver's (SET_PARAMS is refused now); the backing store is checked before the
-        // driver is asked to reset anything, so a missing file leaves the device exactly as it was.
-        let geometry = try control.params(id)
-        var recovered = spec
-        recovered.sizeBytes = geometry.basic.deviceSectors * 512
-        switch spec.target {
-        case .null:
-            return try recoverAttach(recovered, NullTarget(), info, log, releaseTimeout)
-        case .memory:
-            return try recoverAttach(recovered, MemoryTarget(sizeBytes: recovered.sizeBytes), info, log,
-                                     releaseTimeout)
-        case .file(let path):
-            return try recoverAttach(recovered, openFile(path, for: recovered), info, log, releaseTimeout)
-        }
-    }
-
-    func startUserRecovery(_ id: UInt32, releaseTimeout: Duration) throws(EngineError) {
-        let deadline = ContinuousClock.now + releaseTimeout
-        while true {
-            do {
-                try control.startUserRecovery(id)
-                return
-            } catch {
-                guard error.controlErrno == .resourceBusy, ContinuousClock.now < deadline else { throw error }
-                usleep(100_000)
-            }
-        }
-    }
-
-    /// Fault injection for the VM tests only: `UBLKD_TEST_RECOVERY_PAUSE_MS` holds a recovery between
-    /// START_USER_RECOVERY and the queues' fetches, so a test can kill the daemon exactly there.
-    static let recoveryPauseForTests: UInt32? = getenv("UBLKD_TEST_RECOVERY_PAUSE_MS")
-        .flatMap { UInt32(String(cString: $0)) }.map { $0 * 1000 }
-
-    func recoverAttach<T: Target>(_ spec: DeviceSpec, _ target: T, _ info: DeviceInfo, _ log: Logger,
-                                  _ releaseTimeout: Duration) throws(EngineError) -> Device
-    {
-        do {
-            try startUserRecovery(info.deviceID, releaseTimeout: releaseTimeout)
-        } catch {
-            target.close()
-            throw error
-        }
-        if let pause = Self.recoveryPauseForTests { usleep(pause) }
-        let device = try attach(spec, target: target, info: info, log: log) { () throws(EngineError) in
-            try control.endUserRecovery(info.deviceID, serverPID: getpid())
-        }
-        log.info("device recovered", metadata: Self.metadata(info, target))
-        return device
-    }
-
     /// Opens the char device, starts a queue thread per queue with every tag fetched, then runs `activate`
     /// (START_DEV or END_USER_RECOVERY, which wait for those fetches). Undoes its own part on failure.
-    func attach<T: Target>(_ spec: DeviceSpec, target: T, info: DeviceInfo, log: Logger,
+    func attach<T: Target>(_ definition: DeviceDefinition, target: T, info: DeviceInfo, log: Logger,
                            activate: () throws(EngineError) -> Void) throws(EngineError) -> Device {
         let id = info.deviceID
         var queues: [any QueueControl] = []
@@ -180,9 +177,9 @@ public final class Engine: Sendable {
             charDevice = try CharacterDevice.open(deviceID: id)
             // Without PER_IO_DAEMON the driver wants every command of a queue from one thread (a device recovered
             // on such a kernel falls back to that). The batch model serves a queue from one thread here.
-            let threads = info.flags.contains(.perIODaemon) && !info.flags.contains(.batchIO) ? spec.queueThreads : 1
+            let threads = info.flags.contains(.perIODaemon) && !info.flags.contains(.batchIO) ? definition.queueThreads : 1
             for queue in 0..<Int(info.queueCount) {
-                let cpus = spec.pinQueues ? (try? control.queueAffinity(id, queue: UInt16(queue))) ?? [] : []
+                let cpus = definition.pinQueues ? (try? control.queueAffinity(id, queue: UInt16(queue))) ?? [] : []
                 for thread in 0..<threads {
                     let runner = try makeQueue(queue, tags: TagShare(thread: thread, of: threads,
                                                                      depth: Int(info.queueDepth)),
@@ -202,7 +199,7 @@ public final class Engine: Sendable {
             target.close()
             throw error
         }
-        return Device(id: id, spec: spec, info: info, control: control, queues: queues, target: target,
+        return Device(id: id, definition: definition, info: info, control: control, queues: queues, target: target,
                       charDevice: charDevice, logger: log)
     }
 
@@ -242,18 +239,18 @@ public final class Engine: Sendable {
         ]
     }
 
-    func params<T: Target>(for spec: DeviceSpec, info: DeviceInfo, target: T) -> Params {
-        let blockShift = UInt8(spec.logicalBlockSize.trailingZeroBitCount)
+    func params<T: Target>(for definition: DeviceDefinition, info: DeviceInfo, target: T) -> Params {
+        let blockShift = UInt8(definition.blockSize.trailingZeroBitCount)
         var attributes: DeviceAttributes = []
-        if spec.readOnly { attributes.insert(.readOnly) }
+        if definition.readOnly { attributes.insert(.readOnly) }
         if target.hasVolatileCache { attributes.formUnion([.volatileCache, .forceUnitAccess]) }
         let basic = BasicParams(
             attributes: attributes, logicalBlockShift: blockShift, physicalBlockShift: max(blockShift, 12),
             ioOptimalShift: max(blockShift, 12), ioMinimumShift: blockShift,
-            maxSectors: info.maxIOBufferBytes / 512, deviceSectors: spec.sizeBytes / 512)
+            maxSectors: info.maxIOBufferBytes / 512, deviceSectors: definition.sizeBytes / 512)
         var types: ParamTypes = [.basic]
         var discard = DiscardParams()
-        if let offered = target.discardParams(logicalBlockSize: spec.logicalBlockSize) {
+        if let offered = target.discardParams(logicalBlockSize: definition.blockSize) {
             types.insert(.discard)
             discard = offered
         }

@@ -11,6 +11,8 @@ public enum EngineError: Error, Equatable, CustomStringConvertible {
     case invalidConfiguration(String)
     /// The backing store is missing, too small, or cannot be opened.
     case backingStore(path: String, reason: String)
+    /// The backing path lies outside the directories the daemon may use (`--allow-dir`).
+    case pathNotAllowed(path: String, reason: String)
     /// The kernel does not grant a feature the definition needs.
     case featureUnavailable(Features, reason: String)
     /// A system call of the engine's own failed (mmap, open of the char device, thread creation).
@@ -29,6 +31,8 @@ public enum EngineError: Error, Equatable, CustomStringConvertible {
             return message
         case .backingStore(let path, let reason):
             return "backing store \(path): \(reason)"
+        case .pathNotAllowed(let path, let reason):
+            return "\(path) \(reason)"
         case .featureUnavailable(let features, let reason):
             return "kernel lacks UBLK_F_\(features.names.joined(separator: ", UBLK_F_")): \(reason)"
         case .system(let call, let errno):

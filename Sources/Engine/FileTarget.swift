@@ -22,32 +22,40 @@ public final class FileTarget: Target {
     /// The file lives on tmpfs (or ramfs): its page cache is the storage.
     public let memoryBacked: Bool
 
-    public init(path: String, readOnly: Bool, logicalBlockSize: Int) throws(EngineError) {
+    /// Opens the backing store (through `paths`, so it is confined where directories are allowed) and checks it
+    /// on the descriptor itself: what was checked is what gets served.
+    public init(path: String, readOnly: Bool, logicalBlockSize: Int, paths: BackingPaths = .anywhere)
+        throws(EngineError)
+    {
         self.path = path
         self.readOnly = readOnly
+        let access = readOnly ? O_RDONLY : O_RDWR
+        var fd: Int32
+        do {
+            fd = try paths.open(path, flags: access | clinux_o_direct())
+        } catch .system(_, .invalidArgument) {
+            // The file system takes no O_DIRECT at all.
+            fd = try Self.reopen(path, flags: access, paths: paths)
+        } catch {
+            throw Self.openFailure(error, path: path, readOnly: readOnly)
+        }
         var info = stat()
-        guard stat(path, &info) == 0 else {
+        guard fstat(fd, &info) == 0 else {
             let error = Errno(rawValue: errno)
-            if error == .noSuchFileOrDirectory { throw .backingStore(path: path, reason: "does not exist") }
+            Glibc.close(fd)
             throw .backingStore(path: path, reason: "cannot stat: \(error)")
         }
         let kind = info.st_mode & S_IFMT
         guard kind == S_IFREG || kind == S_IFBLK else {
+            Glibc.close(fd)
             throw .backingStore(path: path, reason: "is neither a regular file nor a block device")
         }
         isBlockDevice = kind == S_IFBLK
-        let access = (readOnly ? O_RDONLY : O_RDWR) | O_CLOEXEC
-        var fd = open(path, access | clinux_o_direct())
-        var direct = fd >= 0
-        if fd >= 0, !Self.directIOWorks(fd: fd, blockSize: logicalBlockSize) {
-            Glibc.close(fd)
-            fd = -1
+        var direct = fcntl(fd, F_GETFL) & clinux_o_direct() != 0
+        if direct, !Self.directIOWorks(fd: fd, blockSize: logicalBlockSize) {
+            // O_DIRECT can be turned off on the open descriptor: no second lookup of the path.
+            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~clinux_o_direct())
             direct = false
-        }
-        if fd < 0 { fd = open(path, access) }
-        guard fd >= 0 else {
-            throw .backingStore(path: path, reason: "cannot open \(readOnly ? "read-only" : "read-write"): "
-                                + "\(Errno(rawValue: errno))")
         }
         let end = lseek(fd, 0, SEEK_END)
         guard end >= 0 else {
@@ -62,21 +70,40 @@ public final class FileTarget: Target {
         memoryBacked = !isBlockDevice && Self.onMemoryFileSystem(fd)
     }
 
+    static func reopen(_ path: String, flags: Int32, paths: BackingPaths) throws(EngineError) -> Int32 {
+        do {
+            return try paths.open(path, flags: flags)
+        } catch {
+            throw openFailure(error, path: path, readOnly: flags & O_ACCMODE == O_RDONLY)
+        }
+    }
+
+    static func openFailure(_ error: EngineError, path: String, readOnly: Bool) -> EngineError {
+        guard case .system(_, let code) = error else { return error }
+        if code == .noSuchFileOrDirectory { return .backingStore(path: path, reason: "does not exist") }
+        return .backingStore(path: path, reason: "cannot open \(readOnly ? "read-only" : "read-write"): \(code)")
+    }
+
     static func onMemoryFileSystem(_ fd: Int32) -> Bool {
         // TMPFS_MAGIC, RAMFS_MAGIC
         [0x0102_1994, 0x8584_58F6].contains(clinux_file_system_type(fd))
     }
 
     /// Creates a sparse regular file of `size` bytes; refuses to touch an existing one.
-    public static func createSparse(path: String, size: UInt64) throws(EngineError) {
-        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard fd >= 0 else {
-            throw .backingStore(path: path, reason: "cannot create: \(Errno(rawValue: errno))")
+    public static func createSparse(path: String, size: UInt64, paths: BackingPaths = .anywhere)
+        throws(EngineError)
+    {
+        let fd: Int32
+        do {
+            fd = try paths.open(path, flags: O_WRONLY | O_CREAT | O_EXCL, mode: 0o600)
+        } catch {
+            guard case .system(_, let code) = error else { throw error }
+            throw .backingStore(path: path, reason: "cannot create: \(code)")
         }
         defer { Glibc.close(fd) }
         guard ftruncate(fd, off_t(size)) == 0 else {
             let error = Errno(rawValue: errno)
-            unlink(path)
+            try? paths.remove(path)
             throw .backingStore(path: path, reason: "cannot size to \(size) bytes: \(error)")
         }
     }

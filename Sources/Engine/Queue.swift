@@ -62,15 +62,23 @@ final class Queue<Handler: QueueHandler>: QueueThread, @unchecked Sendable {
         logger.debug("queue thread exits")
     }
 
-    /// The request loop. Ends when the driver has aborted every tag's command and no backing I/O is left (stop),
-    /// or at once when asked to (hand-over: the ring's teardown gives the requests back to the driver).
+    /// The request loop. Ends once the driver has aborted the queue's commands (stop, delete, quiesce) and no
+    /// backing I/O is left, or at once when asked to (hand-over: the ring's teardown gives the requests back to the
+    /// driver). After the first abort the loop no longer waits for the other tags' commands: a COMMIT_AND_FETCH of
+    /// a request finished during a quiesce commits it, but its fetch is never answered, and the ring's teardown
+    /// cancels whatever is left.
     private func serve(_ resources: QueueResources, handler: inout Handler) {
         let ring = resources.ring
         let window = resources.window
         var commandsInKernel = tags.count
         var backingInFlight = 0
         var leaving = false
-        while !leaving && (commandsInKernel > 0 || backingInFlight > 0) {
+        var aborted = false
+        defer {
+            // The last commits prepared: handed to the driver before the ring goes.
+            if aborted && !leaving { _ = try? ring.submit() }
+        }
+        while !leaving && (backingInFlight > 0 || (!aborted && commandsInKernel > 0)) {
             guard enter(ring, waitingFor: 1) else { return }
             ring.drainCompletions { completion in
                 let tag = Int(completion.userData & 0xFFFF)
@@ -80,7 +88,9 @@ final class Queue<Handler: QueueHandler>: QueueThread, @unchecked Sendable {
                     guard completion.result == IOResult.ok else {
                         // ABORT (-ENODEV): stop, delete or quiesce took the tag back. Anything else was a refused
                         // command; either way the tag is not re-armed.
-                        if completion.result != IOResult.abort {
+                        if completion.result == IOResult.abort {
+                            aborted = true
+                        } else {
                             logger.warning("I/O command for tag \(tag) refused: \(completion.result)")
                         }
                         return

@@ -21,6 +21,8 @@ public struct APIError: Error, Equatable, Sendable {
         case unauthorized
         case pathNotAllowed = "path_not_allowed"
         case featureUnavailable = "feature_unavailable"
+        /// The state store cannot be read or written; the daemon's log has the detail.
+        case storeError = "store_error"
         case `internal`
 
         public var status: Int {
@@ -33,7 +35,7 @@ public struct APIError: Error, Equatable, Sendable {
             case .conflict: 409
             case .payloadTooLarge: 413
             case .backingStoreError, .featureUnavailable: 422
-            case .internal: 500
+            case .internal, .storeError: 500
             case .kernelUnavailable: 503
             }
         }

@@ -1,117 +1,71 @@
+import DeviceModel
+
 /// The body of `POST /devices`, checked field by field: unknown fields and wrong types are refused, not ignored.
 public struct CreateDeviceRequest: Sendable, Equatable {
-    public var name: String
-    public var target: String
-    public var path: String?
-    public var size: UInt64?
-    /// file target: make a sparse backing file of `size` bytes (refused if the file exists).
+    /// The device as asked, defaults filled in. When `sizeFromBackingStore` is set its size is 0 until the daemon
+    /// has looked at the backing store.
+    public var definition: DeviceDefinition
+    /// No `size` was given: a file device takes its backing file's.
+    public var sizeFromBackingStore: Bool
+    /// file target: make a sparse backing file of the device's size (refused if the file exists).
     public var create: Bool
-    public var queues: Int
-    public var queueDepth: Int
-    public var blockSize: Int
-    public var maxIOSize: Int
-    public var readOnly: Bool
-    public var recovery: String
-    public var ioMode: String
-    /// Pin each queue thread to the driver's CPU set for its queue.
-    public var pinQueues: Bool
-    /// Threads per queue (per-I/O daemon); above 1 only where the kernel has `UBLK_F_PER_IO_DAEMON`.
-    public var queueThreads: Int
-    /// The batch command model (`UBLK_F_BATCH_IO`); only where the kernel offers it.
-    public var batchIO: Bool
 
-    public init(name: String, target: String, path: String? = nil, size: UInt64? = nil, create: Bool = false,
-                queues: Int = 1, queueDepth: Int = 128, blockSize: Int = 512, maxIOSize: Int = 512 * 1024,
-                readOnly: Bool = false, recovery: String = "reissue", ioMode: String = "auto",
-                pinQueues: Bool = true, queueThreads: Int = 1,
-                batchIO: Bool = false) {
-        self.name = name
-        self.target = target
-        self.path = path
-        self.size = size
+    public init(definition: DeviceDefinition, sizeFromBackingStore: Bool = false, create: Bool = false) {
+        self.definition = definition
+        self.sizeFromBackingStore = sizeFromBackingStore
         self.create = create
-        self.queues = queues
-        self.queueDepth = queueDepth
-        self.blockSize = blockSize
-        self.maxIOSize = maxIOSize
-        self.readOnly = readOnly
-        self.recovery = recovery
-        self.ioMode = ioMode
-        self.pinQueues = pinQueues
-        self.queueThreads = queueThreads
-        self.batchIO = batchIO
     }
 
-    static let fields: Set<String> = [
-        "name", "target", "path", "size", "create", "queues", "queue_depth", "block_size", "max_io_size",
-        "read_only", "recovery", "io_mode", "pin_queues", "queue_threads", "batch_io",
-    ]
-    /// Far beyond any real disk, and within what SQLite's 64-bit integers hold.
-    static let maxSize: UInt64 = 1 << 60
-    static let targets: Set<String> = ["null", "file", "memory"]
-    static let recoveryModes: Set<String> = ["reissue", "fail_io", "none"]
-    static let ioModes: Set<String> = ["auto", "copy", "zero_copy"]
+    /// The size asked for, if any.
+    public var size: UInt64? { sizeFromBackingStore ? nil : definition.sizeBytes }
 
-    /// Decodes and checks what can be checked without the kernel or the file system.
+    static let fields: Set<String> = Set(DeviceDefinition.Field.allCases.map(\.rawValue)).union(["create"])
+
+    /// Decodes and checks what can be checked without the kernel, the file system or the host's limits.
     public init(json object: [String: JSONValue]) throws(APIError) {
         let unknown = Set(object.keys).subtracting(Self.fields)
         if !unknown.isEmpty {
             throw .validation("unknown field(s): \(unknown.sorted().joined(separator: ", "))")
         }
         let fields = FieldReader(object)
-        name = try fields.string("name", required: true)!
-        target = try fields.string("target", required: true)!
-        path = try fields.string("path")
-        size = try fields.size("size")
+        typealias Field = DeviceDefinition.Field
+        typealias Defaults = DeviceDefinition.Defaults
+        let name = try fields.string(Field.name.rawValue, required: true)!
+        let kind = try fields.choice(Field.target.rawValue, TargetKind.self, required: true)!
+        let path = try fields.string(Field.path.rawValue)
+        let size = try fields.size(Field.size.rawValue)
         create = try fields.bool("create") ?? false
-        queues = try fields.integer("queues") ?? 1
-        queueDepth = try fields.integer("queue_depth") ?? 128
-        blockSize = try fields.integer("block_size") ?? 512
-        maxIOSize = try fields.integer("max_io_size") ?? 512 * 1024
-        readOnly = try fields.bool("read_only") ?? false
-        recovery = try fields.string("recovery") ?? "reissue"
-        ioMode = try fields.string("io_mode") ?? "auto"
-        pinQueues = try fields.bool("pin_queues") ?? true
-        queueThreads = try fields.integer("queue_threads") ?? 1
-        batchIO = try fields.bool("batch_io") ?? false
-        try check()
-    }
-
-    func check() throws(APIError) {
-        guard (1...64).contains(name.count),
-              name.unicodeScalars.allSatisfy({ Self.nameCharacters.contains($0) })
-        else {
-            throw .validation("name must be 1-64 characters of A-Z a-z 0-9 . _ -")
-        }
-        guard Self.targets.contains(target) else {
-            throw .validation("target must be one of null, file, memory")
-        }
-        guard Self.recoveryModes.contains(recovery) else {
-            throw .validation("recovery must be one of reissue, fail_io, none")
-        }
-        guard Self.ioModes.contains(ioMode) else {
-            throw .validation("io_mode must be one of auto, copy, zero_copy")
-        }
-        if target == "file" {
-            guard let path, path.hasPrefix("/") else {
-                throw .validation("a file device needs an absolute \"path\"")
-            }
+        let target: TargetDefinition
+        switch kind {
+        case .file:
+            guard let path, path.hasPrefix("/") else { throw .validation("a file device needs an absolute \"path\"") }
             if create && size == nil { throw .validation("\"create\": true needs a \"size\"") }
-        } else {
+            target = .file(path: path)
+        case .null, .memory:
             if path != nil { throw .validation("\"path\" is only for file devices") }
             if create { throw .validation("\"create\" is only for file devices") }
-            if size == nil { throw .validation("a \(target) device needs a \"size\"") }
+            if size == nil { throw .validation("a \(kind.rawValue) device needs a \"size\"") }
+            target = kind == .null ? .null : .memory
         }
-        if let size {
-            guard size > 0 else { throw .validation("size must be greater than zero") }
-            guard size <= Self.maxSize else { throw .validation("size must be at most \(Self.maxSize) bytes (1 EiB)") }
-            if [512, 4096].contains(blockSize), size % UInt64(blockSize) != 0 {
-                throw .validation("size \(size) is not a multiple of the block size \(blockSize)")
-            }
+        sizeFromBackingStore = size == nil
+        definition = DeviceDefinition(
+            name: name, target: target, sizeBytes: size ?? 0,
+            queues: try fields.integer(Field.queues.rawValue) ?? Defaults.queues,
+            queueDepth: try fields.integer(Field.queueDepth.rawValue) ?? Defaults.queueDepth,
+            blockSize: try fields.integer(Field.blockSize.rawValue) ?? Defaults.blockSize,
+            maxIOBytes: try fields.integer(Field.maxIOSize.rawValue) ?? Defaults.maxIOBytes,
+            readOnly: try fields.bool(Field.readOnly.rawValue) ?? false,
+            recovery: try fields.choice(Field.recovery.rawValue, RecoveryMode.self) ?? Defaults.recovery,
+            ioMode: try fields.choice(Field.ioMode.rawValue, IOModePreference.self) ?? Defaults.ioMode,
+            pinQueues: try fields.bool(Field.pinQueues.rawValue) ?? true,
+            queueThreads: try fields.integer(Field.queueThreads.rawValue) ?? Defaults.queueThreads,
+            batchIO: try fields.bool(Field.batchIO.rawValue) ?? false)
+        do {
+            try definition.validate(host: nil, sizeKnown: !sizeFromBackingStore)
+        } catch {
+            throw .validation(error.message)
         }
     }
-
-    static let nameCharacters = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-".unicodeScalars)
 }
 
 /// Reads typed fields out of a decoded JSON object, with messages that name the field.
@@ -149,6 +103,16 @@ struct FieldReader {
             throw .validation("\"\(key)\" must be an integer")
         }
         return fitting
+    }
+
+    /// One of a field's names (target, recovery, io_mode), parsed by the definition's own parser.
+    func choice<T: DefinitionChoice>(_ key: String, _ type: T.Type, required: Bool = false) throws(APIError) -> T? {
+        guard let text = try string(key, required: required) else { return nil }
+        do {
+            return try T.parse(text)
+        } catch {
+            throw .validation(error.message)
+        }
     }
 
     /// A byte count: a non-negative integer, or a string such as "512MiB", "10GiB", "1G" or "4096".

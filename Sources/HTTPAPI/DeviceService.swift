@@ -2,7 +2,7 @@
 /// Calls may block (building a device takes a while); the transport runs each connection on its own thread.
 public protocol DeviceService: Sendable {
     func createDevice(_ request: CreateDeviceRequest) throws(APIError) -> DeviceView
-    func listDevices() -> [DeviceView]
+    func listDevices() throws(APIError) -> [DeviceView]
     func device(id: UInt32) throws(APIError) -> DeviceView
     func stopDevice(id: UInt32) throws(APIError) -> DeviceView
     func startDevice(id: UInt32) throws(APIError) -> DeviceView

@@ -1,3 +1,5 @@
+import DeviceModel
+
 /// The body of `PATCH /devices/{id}`: the new size, and consent to shrink (which cuts off data at the end).
 public struct ResizeDeviceRequest: Sendable, Equatable {
     public var size: UInt64
@@ -16,8 +18,8 @@ public struct ResizeDeviceRequest: Sendable, Equatable {
         let fields = FieldReader(object)
         guard let size = try fields.size("size") else { throw .validation("\"size\" is required") }
         guard size > 0 else { throw .validation("size must be greater than zero") }
-        guard size <= CreateDeviceRequest.maxSize else {
-            throw .validation("size must be at most \(CreateDeviceRequest.maxSize) bytes (1 EiB)")
+        guard size <= DeviceDefinition.Limits.maxSizeBytes else {
+            throw .validation("size must be at most \(DeviceDefinition.Limits.maxSizeBytes) bytes (1 EiB)")
         }
         self.size = size
         allowShrink = try fields.bool("allow_shrink") ?? false

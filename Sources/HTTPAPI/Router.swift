@@ -73,7 +73,7 @@ public final class Router: Sendable {
         case ("GET", "/metrics"):
             return HTTPResponse(status: 200, contentType: Self.prometheusContentType, body: service.metricsExposition())
         case ("GET", "/devices"):
-            return try Self.json(200, DeviceList(devices: service.listDevices()))
+            return try Self.json(200, DeviceList(devices: try service.listDevices()))
         case ("POST", "/devices"):
             let body = try JSONValue.object(from: request.body)
             return try Self.json(201, service.createDevice(try CreateDeviceRequest(json: body)))

@@ -1,29 +1,15 @@
+import DeviceModel
 import Foundation
 
-/// A device as the API shows it: its stored definition plus what is true right now.
-public struct DeviceView: Codable, Sendable, Equatable {
+/// A device as the API shows it: its definition (flat, as in a create) plus what is true right now.
+public struct DeviceView: Encodable, Sendable, Equatable {
     public var id: UInt32
-    public var name: String
-    public var target: String
-    public var path: String?
-    public var size: UInt64
-    public var blockSize: Int
-    public var queues: Int
-    public var queueDepth: Int
-    public var maxIOSize: Int
-    public var readOnly: Bool
-    public var recovery: String
+    /// As it runs: `io_mode` is the mode the device runs in (never `auto`), `batch_io` the command model in use.
+    public var definition: DeviceDefinition
     /// live, quiesced, recovering, stopped, failed (and creating while a create is under way).
     public var state: String
     public var desiredState: String
     public var blockDevice: String?
-    public var ioMode: String
-    /// Queue threads pinned to the driver's queue affinity.
-    public var pinQueues: Bool
-    /// Threads serving each queue.
-    public var queueThreads: Int
-    /// The batch command model (`UBLK_F_BATCH_IO`).
-    public var batchIO: Bool
     /// How the backing store is accessed: direct (O_DIRECT), buffered, memory or none.
     public var backingIO: String?
     public var error: String?
@@ -32,31 +18,14 @@ public struct DeviceView: Codable, Sendable, Equatable {
     public var createdAt: Date
     public var updatedAt: Date
 
-    public init(id: UInt32, name: String, target: String, path: String?, size: UInt64, blockSize: Int, queues: Int,
-                queueDepth: Int, maxIOSize: Int, readOnly: Bool, recovery: String, state: String,
-                desiredState: String, blockDevice: String?, ioMode: String, pinQueues: Bool = true, queueThreads: Int = 1,
-                batchIO: Bool = false,
-                backingIO: String?,
-                error: String?,
-                recoveries: Int, lastRecovery: EventView?, createdAt: Date, updatedAt: Date) {
+    public init(id: UInt32, definition: DeviceDefinition, state: String, desiredState: String, blockDevice: String?,
+                backingIO: String?, error: String?, recoveries: Int, lastRecovery: EventView?, createdAt: Date,
+                updatedAt: Date) {
         self.id = id
-        self.name = name
-        self.target = target
-        self.path = path
-        self.size = size
-        self.blockSize = blockSize
-        self.queues = queues
-        self.queueDepth = queueDepth
-        self.maxIOSize = maxIOSize
-        self.readOnly = readOnly
-        self.recovery = recovery
+        self.definition = definition
         self.state = state
         self.desiredState = desiredState
         self.blockDevice = blockDevice
-        self.ioMode = ioMode
-        self.pinQueues = pinQueues
-        self.queueThreads = queueThreads
-        self.batchIO = batchIO
         self.backingIO = backingIO
         self.error = error
         self.recoveries = recoveries
@@ -64,9 +33,32 @@ public struct DeviceView: Codable, Sendable, Equatable {
         self.createdAt = createdAt
         self.updatedAt = updatedAt
     }
+
+    enum Field: String, CodingKey {
+        case id, state, error, recoveries
+        case desiredState = "desired_state", blockDevice = "block_device", backingIO = "backing_io"
+        case lastRecovery = "last_recovery", createdAt = "created_at", updatedAt = "updated_at"
+    }
+
+    /// Explicit keys: the router's encoder converts camelCase keys to snake_case, which the definition's own
+    /// wire names already are.
+    public func encode(to encoder: any Encoder) throws {
+        try definition.encode(to: encoder)
+        var fields = encoder.container(keyedBy: Field.self)
+        try fields.encode(id, forKey: .id)
+        try fields.encode(state, forKey: .state)
+        try fields.encode(desiredState, forKey: .desiredState)
+        try fields.encodeIfPresent(blockDevice, forKey: .blockDevice)
+        try fields.encodeIfPresent(backingIO, forKey: .backingIO)
+        try fields.encodeIfPresent(error, forKey: .error)
+        try fields.encode(recoveries, forKey: .recoveries)
+        try fields.encodeIfPresent(lastRecovery, forKey: .lastRecovery)
+        try fields.encode(createdAt, forKey: .createdAt)
+        try fields.encode(updatedAt, forKey: .updatedAt)
+    }
 }
 
-public struct DeviceList: Codable, Sendable, Equatable {
+public struct DeviceList: Encodable, Sendable, Equatable {
     public var devices: [DeviceView]
 }
 
@@ -216,14 +208,17 @@ public struct HealthView: Codable, Sendable, Equatable {
     /// ublk devices the driver has that ublkd's store does not know: left alone.
     public var unmanagedDevices: [UInt32]
     public var lastStart: StartReport?
+    /// Why the state store fails, while it does (the status is then `degraded`).
+    public var store: String?
 
     public init(status: String, version: String, kernel: Kernel, devices: [String: Int], unmanagedDevices: [UInt32],
-                lastStart: StartReport?) {
+                lastStart: StartReport?, store: String? = nil) {
         self.status = status
         self.version = version
         self.kernel = kernel
         self.devices = devices
         self.unmanagedDevices = unmanagedDevices
         self.lastStart = lastStart
+        self.store = store
     }
 }

@@ -1,3 +1,4 @@
+import DeviceModel
 import Foundation
 internal import GRDB
 
@@ -20,52 +21,71 @@ struct DeviceRow: FetchableRecord, PersistableRecord {
 
     init(row: Row) throws {
         let id: UInt32 = try row.integer("id", of: "devices")
+        func choice<T: DefinitionChoice>(_ column: String, as: T.Type) throws -> T {
+            let text: String = try row.decode(forColumn: column)
+            do {
+                return try T.parse(text)
+            } catch {
+                throw StoreError.database("devices.\(column) of device \(id): \(error.message)")
+            }
+        }
         let state: String = try row.decode(forColumn: "desired_state")
         guard let desiredState = DesiredState(rawValue: state) else {
             throw StoreError.database("devices.desired_state of device \(id): unknown value \"\(state)\"")
         }
-        record = DeviceRecord(
-            id: id,
-            name: try row.decode(forColumn: "name"),
-            target: try row.decode(forColumn: "target"),
-            path: try row.decode(forColumn: "path"),
+        let target: TargetDefinition
+        switch try choice("target", as: TargetKind.self) {
+        case .null: target = .null
+        case .memory: target = .memory
+        case .file:
+            guard let path: String = try row.decode(forColumn: "path") else {
+                throw StoreError.database("devices.path of file device \(id): NULL")
+            }
+            target = .file(path: path)
+        }
+        let definition = DeviceDefinition(
+            name: try row.decode(forColumn: "name"), target: target,
             sizeBytes: try row.integer("size_bytes", of: "devices"),
-            blockSize: try row.integer("block_size", of: "devices"),
             queues: try row.integer("queues", of: "devices"),
             queueDepth: try row.integer("queue_depth", of: "devices"),
+            blockSize: try row.integer("block_size", of: "devices"),
             maxIOBytes: try row.integer("max_io_bytes", of: "devices"),
             readOnly: try row.integer("read_only", of: "devices") as Int64 != 0,
-            recovery: try row.decode(forColumn: "recovery"),
-            ioMode: try row.decode(forColumn: "io_mode"),
+            recovery: try choice("recovery", as: RecoveryMode.self),
+            ioMode: try choice("io_mode", as: IOModePreference.self),
             pinQueues: try row.integer("pin_queues", of: "devices") as Int64 != 0,
             queueThreads: try row.integer("queue_threads", of: "devices"),
-            batchIO: try row.integer("batch_io", of: "devices") as Int64 != 0,
-            desiredState: desiredState,
+            batchIO: try row.integer("batch_io", of: "devices") as Int64 != 0)
+        record = DeviceRecord(
+            id: id, definition: definition, desiredState: desiredState,
+            madeBackingFile: try row.integer("made_backing_file", of: "devices") as Int64 != 0,
             lastError: try row.decode(forColumn: "last_error"),
             createdAt: try row.timestamp("created_at", of: "devices"),
             updatedAt: try row.timestamp("updated_at", of: "devices"))
     }
 
     func encode(to container: inout PersistenceContainer) throws {
+        let definition = record.definition
         // GRDB converts UInt64 with a trapping Int64(_:).
-        guard let size = Int64(exactly: record.sizeBytes) else {
-            throw StoreError.invalidRecord("devices.size_bytes: \(record.sizeBytes) does not fit SQLite's INTEGER")
+        guard let size = Int64(exactly: definition.sizeBytes) else {
+            throw StoreError.invalidRecord("devices.size_bytes: \(definition.sizeBytes) does not fit SQLite's INTEGER")
         }
         container["id"] = record.id
-        container["name"] = record.name
-        container["target"] = record.target
-        container["path"] = record.path
+        container["name"] = definition.name
+        container["target"] = definition.target.kind.rawValue
+        container["path"] = definition.target.path
         container["size_bytes"] = size
-        container["block_size"] = record.blockSize
-        container["queues"] = record.queues
-        container["queue_depth"] = record.queueDepth
-        container["max_io_bytes"] = record.maxIOBytes
-        container["read_only"] = record.readOnly
-        container["recovery"] = record.recovery
-        container["io_mode"] = record.ioMode
-        container["pin_queues"] = record.pinQueues
-        container["queue_threads"] = record.queueThreads
-        container["batch_io"] = record.batchIO
+        container["block_size"] = definition.blockSize
+        container["queues"] = definition.queues
+        container["queue_depth"] = definition.queueDepth
+        container["max_io_bytes"] = definition.maxIOBytes
+        container["read_only"] = definition.readOnly
+        container["recovery"] = definition.recovery.rawValue
+        container["io_mode"] = definition.ioMode.rawValue
+        container["pin_queues"] = definition.pinQueues
+        container["queue_threads"] = definition.queueThreads
+        container["batch_io"] = definition.batchIO
+        container["made_backing_file"] = record.madeBackingFile
         container["desired_state"] = record.desiredState.rawValue
         container["last_error"] = record.lastError
         container["created_at"] = try Timestamp.string(record.createdAt, column: "devices.created_at")

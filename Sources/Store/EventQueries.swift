@@ -33,6 +33,28 @@ enum EventQueries {
         try request(deviceID: deviceID, kinds: kinds).fetchCount(db)
     }
 
+    /// Per stored device: how many events of `kinds` it has had since it was created (an id a deleted device had
+    /// before it does not bring that device's history along), and the newest of them. Two queries for all.
+    static func summaries(kinds: Set<String>, _ db: Database) throws -> [UInt32: EventSummary] {
+        guard !kinds.isEmpty else { return [:] }
+        let marks = Array(repeating: "?", count: kinds.count).joined(separator: ", ")
+        let rows = try Row.fetchAll(db, sql: """
+            SELECT e.device_id, count(*), max(e.id) FROM events e JOIN devices d ON d.id = e.device_id
+            WHERE e.kind IN (\(marks)) AND e.started_at >= d.created_at GROUP BY e.device_id
+            """, arguments: StatementArguments(kinds.sorted()))
+        var summaries: [UInt32: EventSummary] = [:]
+        var newest: [Int64] = []
+        for row in rows {
+            let id: UInt32 = try row.integer("device_id", of: "events")
+            summaries[id] = EventSummary(count: row[1], last: nil)
+            newest.append(row[2])
+        }
+        for event in try EventRow.filter(newest.contains(EventRow.Columns.id)).fetchAll(db) {
+            summaries[event.record.deviceID]?.last = event.record
+        }
+        return summaries
+    }
+
     private static func request(deviceID: UInt32, kinds: Set<String>?) -> QueryInterfaceRequest<EventRow> {
         let request = EventRow.filter(EventRow.Columns.deviceID == deviceID)
         guard let kinds else { return request }

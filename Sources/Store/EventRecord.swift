@@ -34,3 +34,14 @@ public struct EventRecord: Sendable, Equatable, Codable {
         self.detail = detail
     }
 }
+
+/// How many events of some kinds a device has, and the newest of them.
+public struct EventSummary: Sendable, Equatable {
+    public var count: Int
+    public var last: EventRecord?
+
+    public init(count: Int, last: EventRecord?) {
+        self.count = count
+        self.last = last
+    }
+}

@@ -169,6 +169,11 @@ public final class Store: Sendable {
         try reading { try EventQueries.eventCount(deviceID: deviceID, kinds: kinds, $0) }
     }
 
+    /// Per stored device, how many events of `kinds` it has had since it was created, and the newest of them.
+    public func eventSummaries(kinds: Set<String>) throws(StoreError) -> [UInt32: EventSummary] {
+        try reading { try EventQueries.summaries(kinds: kinds, $0) }
+    }
+
     // MARK: Transactions
 
     /// Runs `body` in one write transaction: everything it did is committed together when it returns, and nothing

@@ -1,3 +1,5 @@
+import DeviceModel
+
 /// The API's response bodies, as far as the tables need them. Declared here rather than shared with the daemon so
 /// ublkctl depends on the wire format (api/openapi.yaml) only. Wire names are spelled out in CodingKeys because
 /// a snake_case key strategy would also rewrite dictionary keys such as the state names in /health.
@@ -5,24 +7,11 @@
 
 struct Device: Decodable, Sendable {
     var id: UInt32
-    var name: String
-    var target: String
-    var path: String?
-    var size: UInt64
-    var blockSize: Int
-    var queues: Int
-    var queueDepth: Int
-    var maxIOSize: Int
-    var readOnly: Bool
-    var recovery: String
+    /// The definition's fields, decoded by the definition itself (shared with the daemon, the wire names included).
+    var definition: DeviceDefinition
     var state: String
     var desiredState: String
     var blockDevice: String?
-    var ioMode: String
-    /// Absent from daemons older than the option.
-    var pinQueues: Bool?
-    var queueThreads: Int?
-    var batchIO: Bool?
     var backingIO: String?
     var error: String?
     var recoveries: Int
@@ -31,13 +20,27 @@ struct Device: Decodable, Sendable {
     var updatedAt: String
 
     enum CodingKeys: String, CodingKey {
-        case id, name, target, path, size, queues, recovery, state, error, recoveries
-        case blockSize = "block_size", queueDepth = "queue_depth", maxIOSize = "max_io_size"
-        case readOnly = "read_only", desiredState = "desired_state", blockDevice = "block_device"
-        case ioMode = "io_mode", pinQueues = "pin_queues", queueThreads = "queue_threads", batchIO = "batch_io",
-             backingIO = "backing_io", lastRecovery = "last_recovery"
-        case createdAt = "created_at", updatedAt = "updated_at"
+        case id, state, error, recoveries
+        case desiredState = "desired_state", blockDevice = "block_device", backingIO = "backing_io"
+        case lastRecovery = "last_recovery", createdAt = "created_at", updatedAt = "updated_at"
     }
+
+    init(from decoder: any Decoder) throws {
+        definition = try DeviceDefinition(from: decoder)
+        let fields = try decoder.container(keyedBy: CodingKeys.self)
+        id = try fields.decode(UInt32.self, forKey: .id)
+        state = try fields.decode(String.self, forKey: .state)
+        desiredState = try fields.decode(String.self, forKey: .desiredState)
+        blockDevice = try fields.decodeIfPresent(String.self, forKey: .blockDevice)
+        backingIO = try fields.decodeIfPresent(String.self, forKey: .backingIO)
+        error = try fields.decodeIfPresent(String.self, forKey: .error)
+        recoveries = try fields.decode(Int.self, forKey: .recoveries)
+        lastRecovery = try fields.decodeIfPresent(Event.self, forKey: .lastRecovery)
+        createdAt = try fields.decode(String.self, forKey: .createdAt)
+        updatedAt = try fields.decode(String.self, forKey: .updatedAt)
+    }
+
+    var name: String { definition.name }
 }
 
 struct DeviceList: Decodable, Sendable {

@@ -1,5 +1,11 @@
 import ArgumentParser
+import DeviceModel
 import Foundation
+
+// The definition's names are the flags' values, parsed by the definition's own parser.
+extension TargetKind: ExpressibleByArgument {}
+extension RecoveryMode: ExpressibleByArgument {}
+extension IOModePreference: ExpressibleByArgument {}
 
 struct CreateCommand: APICommand {
     static let configuration = CommandConfiguration(
@@ -12,25 +18,10 @@ struct CreateCommand: APICommand {
               ublkctl create data --target file --path /srv/data.img --size 10GiB --create
             """)
 
-    enum Target: String, CaseIterable, ExpressibleByArgument {
-        case null, file, memory
-    }
-
-    enum Recovery: String, CaseIterable, ExpressibleByArgument {
-        case reissue
-        case failIO = "fail_io"
-        case none
-    }
-
-    enum IOMode: String, CaseIterable, ExpressibleByArgument {
-        case auto, copy
-        case zeroCopy = "zero_copy"
-    }
-
     @OptionGroup var connection: ConnectionOptions
 
     @Argument(help: "Name: 1-64 characters of A-Z a-z 0-9 . _ -") var name: String
-    @Option(help: "What serves the I/O.") var target: Target
+    @Option(help: "What serves the I/O.") var target: TargetKind
     @Option(help: "file target: absolute path of a regular file or block device.") var path: String?
     @Option(help: "Bytes, or a size such as 512MiB, 10GiB (binary) or 1GB (decimal).") var size: String?
     @Flag(help: "file target: make a sparse file of --size bytes (refused if it exists).") var create = false
@@ -39,8 +30,8 @@ struct CreateCommand: APICommand {
     @Option(name: .customLong("block-size"), help: "Logical block size: 512 or 4096.") var blockSize: Int?
     @Option(name: .customLong("max-io-size"), help: "Largest single I/O in bytes (4096-4194304).") var maxIOSize: Int?
     @Flag(name: .customLong("read-only"), help: "Refuse writes.") var readOnly = false
-    @Option(help: "What to do with in-flight I/O when ublkd restarts.") var recovery: Recovery?
-    @Option(name: .customLong("io-mode"), help: "How data moves between the kernel and the target.") var ioMode: IOMode?
+    @Option(help: "What to do with in-flight I/O when ublkd restarts.") var recovery: RecoveryMode?
+    @Option(name: .customLong("io-mode"), help: "How data moves between the kernel and the target.") var ioMode: IOModePreference?
     @Flag(name: .customLong("no-pin-queues"),
           help: "Leave the queue threads to the scheduler instead of the driver's CPU set for each queue.")
     var noPinQueues = false

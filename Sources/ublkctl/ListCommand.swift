@@ -15,8 +15,8 @@ struct ListCommand: APICommand {
         ])
         for device in list.devices {
             table.append([
-                String(device.id), device.name, device.target, device.state, Format.bytes(device.size),
-                device.blockDevice ?? "-", device.recovery,
+                String(device.id), device.name, device.definition.target.kind.rawValue, device.state,
+                Format.bytes(device.definition.sizeBytes), device.blockDevice ?? "-", device.definition.recovery.rawValue,
             ])
         }
         table.render().forEach(output.line)

@@ -33,6 +33,7 @@ struct DaemonCommand: ParsableCommand {
             return handler
         }
         let logger = Logger(label: "ublkd")
+        StartupPhases(logger: logger).reached("logging")
 
         let address: ListenAddress
         do {

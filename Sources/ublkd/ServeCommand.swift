@@ -1,4 +1,5 @@
 import ArgumentParser
+import DeviceModel
 import Engine
 import Glibc
 import Logging
@@ -16,7 +17,7 @@ struct ServeCommand: ParsableCommand {
     @Option var queues = 1
     @Option var depth = 128
     @Option(name: .customLong("block-size")) var blockSize = 512
-    @Option(name: .customLong("max-io-size")) var maxIOSize = DeviceSpec.defaultMaxIOBytes
+    @Option(name: .customLong("max-io-size")) var maxIOSize = DeviceDefinition.Defaults.maxIOBytes
     @Flag(name: .customLong("read-only")) var readOnly = false
     @Option(help: "none, reissue or fail_io.") var recovery = "none"
     @Option(name: .customLong("io-mode"), help: "auto, copy or zero_copy.") var ioMode = "auto"
@@ -27,28 +28,25 @@ struct ServeCommand: ParsableCommand {
 
     func run() throws {
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
-        let targetSpec: TargetSpec
+        let target: TargetDefinition
         var sizeBytes = size
-        switch target {
-        case "null": targetSpec = .null
-        case "memory": targetSpec = .memory
-        case "file":
+        switch try Self.parse(TargetKind.self, self.target) {
+        case .null: target = .null
+        case .memory: target = .memory
+        case .file:
             guard let path else { throw ValidationError("--path is required for the file target") }
-            targetSpec = .file(path: path)
+            target = .file(path: path)
             if sizeBytes == nil {
                 let end = Self.fileSize(path)
                 sizeBytes = end.map { $0 / UInt64(blockSize) * UInt64(blockSize) }
             }
-        default: throw ValidationError("unknown target \(target)")
         }
         guard let sizeBytes else { throw ValidationError("--size is required") }
-        guard let recoveryMode = RecoveryMode(rawValue: recovery) else {
-            throw ValidationError("unknown recovery mode \(recovery)")
-        }
-        let spec = DeviceSpec(deviceID: id, target: targetSpec, sizeBytes: sizeBytes, queues: queues,
-                              queueDepth: depth, logicalBlockSize: blockSize, maxIOBytes: maxIOSize,
-                              readOnly: readOnly, recovery: recoveryMode,
-                              ioMode: IOModePreference(rawValue: ioMode) ?? .auto, pinQueues: !noPinQueues)
+        let definition = DeviceDefinition(
+            name: "serve", target: target, sizeBytes: sizeBytes, queues: queues, queueDepth: depth,
+            blockSize: blockSize, maxIOBytes: maxIOSize, readOnly: readOnly,
+            recovery: try Self.parse(RecoveryMode.self, recovery), ioMode: try Self.parse(IOModePreference.self, ioMode),
+            pinQueues: !noPinQueues)
         // Queue threads inherit this mask, so the signals reach only the sigwait below.
         var signals = sigset_t()
         sigemptyset(&signals)
@@ -60,12 +58,12 @@ struct ServeCommand: ParsableCommand {
         let device: Device
         do {
             engine = try Engine()
-            device = try engine.create(spec)
+            device = try engine.create(id: id, definition)
         } catch {
             print("ublkd: \(error)")
             throw ExitCode(1)
         }
-        print("serving \(device.blockDevicePath) (\(target), \(device.ioDescription) I/O, \(device.ioMode.rawValue), "
+        print("serving \(device.blockDevicePath) (\(target.kind.rawValue), \(device.ioDescription) I/O, \(device.ioMode.rawValue), "
               + "\(device.info.queueCount) queues x \(device.info.queueDepth))")
         if let idFile { Self.write("\(device.id)\n", to: idFile) }
         var received: Int32 = 0
@@ -78,6 +76,15 @@ struct ServeCommand: ParsableCommand {
             throw ExitCode(1)
         }
         _ = engine
+    }
+
+    /// A flag's name through the definition's own parser, its message as the usage error.
+    static func parse<T: DefinitionChoice>(_ type: T.Type, _ text: String) throws -> T {
+        do {
+            return try T.parse(text)
+        } catch {
+            throw ValidationError(error.message)
+        }
     }
 
     static func fileSize(_ path: String) -> UInt64? {

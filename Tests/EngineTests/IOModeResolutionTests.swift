@@ -1,3 +1,4 @@
+import DeviceModel
 import Engine
 import Testing
 import UblkABI

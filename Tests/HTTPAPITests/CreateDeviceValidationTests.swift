@@ -1,3 +1,4 @@
+import DeviceModel
 import HTTPAPI
 import Testing
 
@@ -94,11 +95,13 @@ struct CreateDeviceValidationTests {
     @Test func minimalBodyTakesTheDefaults() throws {
         let (response, created) = RouterHarness().create(#"{"name": "d", "target": "memory", "size": 4096}"#)
         #expect(response.status == 201)
-        #expect(try #require(created) == CreateDeviceRequest(name: "d", target: "memory", size: 4096))
-        #expect(created?.queues == 1 && created?.queueDepth == 128 && created?.blockSize == 512)
-        #expect(created?.maxIOSize == 524_288 && created?.recovery == "reissue" && created?.ioMode == "auto")
-        #expect(created?.pinQueues == true && created?.queueThreads == 1 && created?.batchIO == false)
-        #expect(created?.readOnly == false && created?.create == false && created?.path == nil)
+        let request = try #require(created)
+        #expect(request == CreateDeviceRequest(definition: DeviceDefinition(name: "d", target: .memory, sizeBytes: 4096)))
+        let definition = request.definition
+        #expect(definition.queues == 1 && definition.queueDepth == 128 && definition.blockSize == 512)
+        #expect(definition.maxIOBytes == 524_288 && definition.recovery == .reissue && definition.ioMode == .auto)
+        #expect(definition.pinQueues == true && definition.queueThreads == 1 && definition.batchIO == false)
+        #expect(definition.readOnly == false && request.create == false && definition.target.path == nil)
     }
 
     @Test func everyFieldReachesTheService() throws {
@@ -106,15 +109,21 @@ struct CreateDeviceValidationTests {
             {"name": "Disk_0.a-b", "target": "file", "path": "/srv/d.img", "size": "8GiB", "create": true,
              "queues": 4, "queue_depth": 256, "block_size": 4096, "max_io_size": 1048576, "read_only": true,
              "recovery": "fail_io", "io_mode": "zero_copy", "pin_queues": false, "queue_threads": 2,
-             "batch_io": true}
+             "batch_io": false}
             """
         let (response, created) = RouterHarness().create(body)
         #expect(response.status == 201, "\(response.bodyText)")
         let expected = CreateDeviceRequest(
-            name: "Disk_0.a-b", target: "file", path: "/srv/d.img", size: 8 << 30, create: true, queues: 4,
-            queueDepth: 256, blockSize: 4096, maxIOSize: 1_048_576, readOnly: true, recovery: "fail_io",
-            ioMode: "zero_copy", pinQueues: false, queueThreads: 2, batchIO: true)
+            definition: DeviceDefinition(
+                name: "Disk_0.a-b", target: .file(path: "/srv/d.img"), sizeBytes: 8 << 30, queues: 4,
+                queueDepth: 256, blockSize: 4096, maxIOBytes: 1_048_576, readOnly: true, recovery: .failIO,
+                ioMode: .zeroCopy, pinQueues: false, queueThreads: 2, batchIO: false),
+            create: true)
         #expect(try #require(created) == expected)
+        // batch_io serves a queue from one thread, so it travels on its own.
+        let (batch, batchCreated) = RouterHarness().create(#"{"name": "b", "target": "null", "size": 4096, "batch_io": true}"#)
+        #expect(batch.status == 201, "\(batch.bodyText)")
+        #expect(batchCreated?.definition.batchIO == true)
     }
 
     @Test("accepted", arguments: [

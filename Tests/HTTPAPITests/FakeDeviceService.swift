@@ -1,3 +1,4 @@
+import DeviceModel
 import Foundation
 import HTTPAPI
 import Synchronization
@@ -85,15 +86,16 @@ final class FakeDeviceService: DeviceService {
         if let failure { throw failure }
         return state.withLock { state in
             let id = (state.devices.keys.max() ?? 0) + 1
-            let device = Canned.device(
-                id: id, name: request.name, target: request.target, path: request.path,
-                size: request.size ?? 1 << 30, state: "live", blockDevice: "/dev/ublkb\(id)")
+            var definition = request.definition
+            if request.sizeFromBackingStore { definition.sizeBytes = 1 << 30 }
+            let device = Canned.device(id: id, definition: definition, state: "live",
+                                       blockDevice: "/dev/ublkb\(id)")
             state.devices[id] = device
             return device
         }
     }
 
-    func listDevices() -> [DeviceView] {
+    func listDevices() throws(APIError) -> [DeviceView] {
         _ = begin(.list, nil)
         return state.withLock { $0.devices.values.sorted { $0.id < $1.id } }
     }
@@ -124,7 +126,7 @@ final class FakeDeviceService: DeviceService {
     func resizeDevice(id: UInt32, _ request: ResizeDeviceRequest) throws(APIError) -> DeviceView {
         if let failure = begin(.resize(id, request), .resize).0 { throw failure }
         var device = try lookup(id)
-        device.size = request.size
+        device.definition.sizeBytes = request.size
         state.withLock { $0.devices[id] = device }
         return device
     }
@@ -165,11 +167,13 @@ enum Canned {
 
     /// Device 0 is live on the null target, device 3 a failed file device that has been recovered once.
     static let devices: [DeviceView] = [
-        device(id: 0, name: "alpha", target: "null", path: nil, size: 1 << 30, state: "live",
+        device(id: 0, definition: definition(name: "alpha", target: .null, size: 1 << 30), state: "live",
                blockDevice: "/dev/ublkb0"),
         {
-            var failed = Canned.device(id: 3, name: "beta.disk-1", target: "file", path: "/var/lib/ublkd/beta.img",
-                                      size: 10 << 30, state: "failed", blockDevice: nil)
+            var failed = Canned.device(
+                id: 3, definition: definition(name: "beta.disk-1", target: .file(path: "/var/lib/ublkd/beta.img"),
+                                              size: 10 << 30),
+                state: "failed", blockDevice: nil)
             failed.error = "backing file vanished"
             failed.recoveries = 1
             failed.lastRecovery = Canned.event(id: 41, deviceID: 3)
@@ -177,14 +181,16 @@ enum Canned {
         }(),
     ]
 
-    static func device(id: UInt32, name: String, target: String, path: String?, size: UInt64, state: String,
-                       blockDevice: String?) -> DeviceView {
+    static func definition(name: String, target: TargetDefinition, size: UInt64) -> DeviceDefinition {
+        DeviceDefinition(name: name, target: target, sizeBytes: size, queues: 2, queueDepth: 64, blockSize: 4096,
+                         maxIOBytes: 1 << 20, ioMode: .copy, pinQueues: target.kind != .file)
+    }
+
+    static func device(id: UInt32, definition: DeviceDefinition, state: String, blockDevice: String?) -> DeviceView {
         DeviceView(
-            id: id, name: name, target: target, path: path, size: size, blockSize: 4096, queues: 2,
-            queueDepth: 64, maxIOSize: 1 << 20, readOnly: false, recovery: "reissue", state: state,
-            desiredState: "running", blockDevice: blockDevice, ioMode: "copy", pinQueues: target != "file",
-            backingIO: target == "file" ? "direct" : "none", error: nil, recoveries: 0, lastRecovery: nil,
-            createdAt: created, updatedAt: updated)
+            id: id, definition: definition, state: state, desiredState: "running", blockDevice: blockDevice,
+            backingIO: definition.target.kind == .file ? "direct" : "none", error: nil, recoveries: 0,
+            lastRecovery: nil, createdAt: created, updatedAt: updated)
     }
 
     static func event(id: Int64, deviceID: UInt32) -> EventView {

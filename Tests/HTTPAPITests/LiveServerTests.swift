@@ -1,3 +1,4 @@
+import DeviceModel
 import Foundation
 import HTTPAPI
 import Logging
@@ -35,7 +36,7 @@ struct LiveServerTests {
         #expect(try live.send("POST", "/devices", body: Array("{".utf8)).errorCode == "invalid_json")
         #expect(live.service.calls == [
             .delete(3), .events(0, limit: 7, before: 41),
-            .create(CreateDeviceRequest(name: "n", target: "null", size: 1 << 30)),
+            .create(CreateDeviceRequest(definition: DeviceDefinition(name: "n", target: .null, sizeBytes: 1 << 30))),
         ])
     }
 

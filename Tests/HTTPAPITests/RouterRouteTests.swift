@@ -1,3 +1,4 @@
+import DeviceModel
 import Foundation
 import HTTPAPI
 import Testing
@@ -19,7 +20,7 @@ struct RouterRouteTests {
         case ("GET", "/health"): .health
         case ("GET", "/metrics"): .metrics
         case ("GET", "/devices"): .list
-        case ("POST", "/devices"): .create(CreateDeviceRequest(name: "gamma", target: "null", size: 1 << 30))
+        case ("POST", "/devices"): .create(CreateDeviceRequest(definition: DeviceDefinition(name: "gamma", target: .null, sizeBytes: 1 << 30)))
         case ("GET", "/devices/{id}"): .device(id)
         case ("DELETE", "/devices/{id}"): .delete(id)
         case ("PATCH", "/devices/{id}"): .resize(id, ResizeDeviceRequest(size: 2 << 30))

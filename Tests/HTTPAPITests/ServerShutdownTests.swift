@@ -24,7 +24,7 @@ struct ServerShutdownTests {
         live.server.stop()
         // The fake adds the device only after its delay: seeing it proves the handler ran to its end before stop
         // returned.
-        #expect(live.service.listDevices().map(\.name).contains("slow"))
+        #expect(try live.service.listDevices().map(\.definition.name).contains("slow"))
         _ = create.finish()
     }
 

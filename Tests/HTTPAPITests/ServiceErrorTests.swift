@@ -7,7 +7,7 @@ struct ServiceErrorTests {
     static let statuses: [APIError.Code: Int] = [
         .invalidJSON: 400, .validationFailed: 400, .unauthorized: 401, .pathNotAllowed: 403, .notFound: 404,
         .methodNotAllowed: 405, .conflict: 409, .payloadTooLarge: 413, .backingStoreError: 422,
-        .featureUnavailable: 422, .internal: 500, .kernelUnavailable: 503,
+        .featureUnavailable: 422, .internal: 500, .storeError: 500, .kernelUnavailable: 503,
     ]
 
     static func request(for operation: FakeDeviceService.Operation) -> (method: String, path: String, body: String?) {

@@ -69,7 +69,7 @@ struct BadDataTests {
     @Test func sizeBeyondInt64IsRefusedBeforeSQLite() throws {
         let store = try Store.inMemory()
         var device = StoreFixtures.device(1)
-        device.sizeBytes = UInt64(Int64.max) + 1
+        device.definition.sizeBytes = UInt64(Int64.max) + 1
         #expect {
             try store.insertDevice(device)
         } throws: { error in
@@ -96,7 +96,7 @@ struct BadDataTests {
     @Test func schemaChecksBecomeInvalidRecord() throws {
         let store = try Store.inMemory()
         var device = StoreFixtures.device(1)
-        device.blockSize = 1024
+        device.definition.blockSize = 1024
         #expect {
             try store.insertDevice(device)
         } throws: { error in

@@ -1,3 +1,4 @@
+import DeviceModel
 import Foundation
 @testable import Store
 import Testing
@@ -9,17 +10,17 @@ struct DeviceTests {
         let directory = TemporaryDirectory()
         let store = try StoreFixtures.open(directory)
         var device = StoreFixtures.device(5)
-        device.path = nil
-        device.target = "memory"
-        device.readOnly = true
-        device.ioMode = "zero_copy"
-        device.pinQueues = false
-        device.queueThreads = 3
-        device.batchIO = true
-        device.recovery = "fail_io"
+        device.definition.target = .memory
+        device.definition.readOnly = true
+        device.definition.ioMode = .zeroCopy
+        device.definition.pinQueues = false
+        device.definition.queueThreads = 3
+        device.definition.batchIO = true
+        device.definition.recovery = .failIO
+        device.madeBackingFile = true
         device.lastError = "queue 1: ENOMEM"
         device.desiredState = .creating
-        device.sizeBytes = UInt64(Int64.max)
+        device.definition.sizeBytes = UInt64(Int64.max)
         let stored = try store.insertDevice(device)
         #expect(stored == device)
         #expect(try store.device(id: 5) == device)
@@ -63,7 +64,7 @@ struct DeviceTests {
         let original = try store.insertDevice(StoreFixtures.device(3))
         var changed = original
         changed.name = "renamed"
-        changed.sizeBytes = 2 << 30
+        changed.definition.sizeBytes = 2 << 30
         changed.desiredState = .stopped
         changed.lastError = "stopped by operator"
         let before = Date().addingTimeInterval(-0.002)

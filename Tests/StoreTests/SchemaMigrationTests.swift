@@ -115,14 +115,14 @@ struct SchemaMigrationTests {
 
         let store = try StoreFixtures.open(path)
         #expect(try store.appliedMigrations() == known)
-        #expect(try store.device(id: 5)?.pinQueues == true)
+        #expect(try store.device(id: 5)?.definition.pinQueues == true)
         #expect(throws: StoreError.self) {
             try store.executeRaw("UPDATE devices SET pin_queues = 2 WHERE id = 5")
         }
         // And they had one thread per queue.
-        #expect(try store.device(id: 5)?.queueThreads == 1)
+        #expect(try store.device(id: 5)?.definition.queueThreads == 1)
         // And the per-tag command model.
-        #expect(try store.device(id: 5)?.batchIO == false)
+        #expect(try store.device(id: 5)?.definition.batchIO == false)
         #expect(throws: StoreError.self) {
             try store.executeRaw("UPDATE devices SET batch_io = 2 WHERE id = 5")
         }

@@ -1,3 +1,4 @@
+import DeviceModel
 import Foundation
 import Logging
 @testable import Store
@@ -24,10 +25,12 @@ enum StoreFixtures {
 
     static func device(_ id: UInt32, name: String? = nil, state: DesiredState = .running) -> DeviceRecord {
         DeviceRecord(
-            id: id, name: name ?? "disk\(id)", target: "file", path: "/var/lib/ublkd/disk\(id).img",
-            sizeBytes: 1 << 30, blockSize: 4096, queues: 2, queueDepth: 128, maxIOBytes: 1 << 20, readOnly: false,
-            recovery: "reissue", ioMode: "auto", desiredState: state, lastError: nil, createdAt: epoch,
-            updatedAt: epoch)
+            id: id,
+            definition: DeviceDefinition(
+                name: name ?? "disk\(id)", target: .file(path: "/var/lib/ublkd/disk\(id).img"), sizeBytes: 1 << 30,
+                queues: 2, queueDepth: 128, blockSize: 4096, maxIOBytes: 1 << 20, readOnly: false, recovery: .reissue,
+                ioMode: .auto),
+            desiredState: state, lastError: nil, createdAt: epoch, updatedAt: epoch)
     }
 
     static func event(_ deviceID: UInt32, kind: String = "started", outcome: String = "ok") -> EventRecord {

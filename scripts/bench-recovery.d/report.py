@@ -40,11 +40,22 @@ host = kv(os.path.join(raw, "host-meta"))
 meta = kv(os.path.join(raw, "boot1", "meta.main")) or kv(os.path.join(raw, "boot2", "meta.recreate"))
 results = []
 for boot in ("boot1", "boot2"):
-    for l in lines(os.path.join(raw, boot, "results.jsonl")):
+    # Each restart leaves one poller result and one line of the new daemon's start-up phases, in the same order.
+    phase_lines = []
+    for l in lines(os.path.join(raw, boot, "phases.jsonl")):
         try:
-            results.append(json.loads(l))
+            phase_lines.append(json.loads(l))
         except ValueError:
-            results.append({"case": "?", "errors": [f"unreadable result line: {l[:200]}"]})
+            phase_lines.append({})
+    for i, l in enumerate(lines(os.path.join(raw, boot, "results.jsonl"))):
+        try:
+            r = json.loads(l)
+        except ValueError:
+            r = {"case": "?", "errors": [f"unreadable result line: {l[:200]}"]}
+        if i < len(phase_lines):
+            r["phases"] = phase_lines[i].get("phases") or {}
+            r["devices_live_ms"] = phase_lines[i].get("devices_live_ms") or []
+        results.append(r)
 
 
 def ms(r, a, b):
@@ -60,8 +71,21 @@ for l in lines(os.path.join(raw, "boot1", "fio-signal")):
         signals[(f[0], f[1])] = float(f[2]) * 1000
 
 
-def fio_figures(sig, rep, r):
-    base = os.path.join(raw, "boot1", f"stall-{sig}-{rep}")
+def writer_gap(name, r):
+    """The ext4 writer's longest time between two finished copies across the restart (ms)."""
+    done = []
+    for l in lines(os.path.join(raw, "boot1", f"{name}.writer")):
+        try:
+            done.append(float(l) * 1000)
+        except ValueError:
+            pass
+    if len(done) < 2:
+        return None
+    return max(b - a for a, b in zip(done, done[1:]))
+
+
+def fio_figures(sig, rep, r, prefix="stall"):
+    base = os.path.join(raw, "boot1", f"{prefix}-{sig}-{rep}")
     out = {"clat_max": None, "lat_max": None, "gap": None, "fio_error": None, "note": None}
     try:
         with open(base + ".json") as f:
@@ -77,7 +101,7 @@ def fio_figures(sig, rep, r):
     # between two 10 ms windows with completions that opens between the signal and the
     # new daemon being live, so it is the restart's gap, not one of fio's own start-up.
     # (I/O already with the old daemon may still complete for a few ms after the signal.)
-    t_sig = signals.get((sig, str(rep)))
+    t_sig = signals.get((sig if prefix == "stall" else f"{prefix}-{sig}", str(rep)))
     if r.get("t_signal") is not None:
         t_sig = r["t_signal"] * 1000
     t_live = r["t_live"] * 1000 if r.get("t_live") is not None else None
@@ -112,22 +136,29 @@ def fmt(values):
 
 counts = [int(c) for c in meta.get("counts", "1 8 32").split()]
 rows = []
+phase_rows = []
 notes = []
 expect = {"crash": "crash_recovery", "recreate": "recreate", "stall-kill": "crash_recovery",
           "stall-term": "crash_recovery"}
 row_defs = [("crash", n, f"crash recovery, {n} dev") for n in counts]
 row_defs += [("recreate", n, f"recreate, {n} dev") for n in counts]
 row_defs += [("stall-kill", 1, "stall across kill -9"), ("stall-term", 1, "stall across SIGTERM")]
+row_defs += [("loaded-kill", 2, "loaded: ext4+fio, kill -9")]
+expect["loaded-kill"] = "crash_recovery"
 for case, n, title in row_defs:
     rs = [r for r in results if r.get("case") == case and r.get("n") == n]
     exit_ms = [ms(r, "t_signal", "t_exit") for r in rs]
     live = [ms(r, "t_start", "t_live") for r in rs]
     recon = [(r.get("last_start") or {}).get("duration_ms") for r in rs]
     sig_live = [ms(r, "t_signal", "t_live") for r in rs]
-    clat, lat, gap = [], [], []
-    if case.startswith("stall"):
+    clat, lat, gap, wgap = [], [], [], []
+    first_log = [(r.get("phases") or {}).get("logging") for r in rs]
+    if case.startswith("stall") or case.startswith("loaded"):
         for r in rs:
-            f = fio_figures(case.split("-")[1], r.get("rep"), r)
+            prefix, sig = case.split("-")
+            f = fio_figures(sig, r.get("rep"), r, prefix=prefix)
+            if prefix == "loaded":
+                wgap.append(writer_gap(f"loaded-kill-{r.get('rep')}", r))
             clat.append(f["clat_max"])
             lat.append(f["lat_max"])
             gap.append(f["gap"])
@@ -138,8 +169,16 @@ for case, n, title in row_defs:
             if f["note"]:
                 notes.append(f"{title} #{r.get('rep')}: {f['note']}")
     ok = sum(1 for r in rs if r.get("t_live") is not None)
-    rows.append([title, f"{ok}/{len(rs)}" if rs else "0", fmt(exit_ms), fmt(live), fmt(recon), fmt(sig_live),
-                 fmt(clat), fmt(lat), fmt(gap)])
+    rows.append([title, f"{ok}/{len(rs)}" if rs else "0", fmt(exit_ms), fmt(first_log), fmt(live), fmt(recon),
+                 fmt(sig_live), fmt(clat), fmt(lat), fmt(gap), fmt(wgap)])
+    if rs and any(r.get("phases") for r in rs):
+        names = []
+        for r in rs:
+            for k in sorted((r.get("phases") or {}), key=lambda k: r["phases"][k]):
+                if k not in names:
+                    names.append(k)
+        phase_rows.append((title, [(k, fmt([(r.get("phases") or {}).get(k) for r in rs])) for k in names],
+                           fmt([max(r["devices_live_ms"]) if r.get("devices_live_ms") else None for r in rs])))
     if not rs:
         notes.append(f"{title}: not measured")
     # How the devices came back, as the daemon recorded it, and anything unexpected.
@@ -166,8 +205,8 @@ for case, n, title in row_defs:
             notes.append(f"{title}: {c}x {k} (expected {expect[case]}/ok)")
         rows[-1].append(f"{c}x {k}")
 
-header = ["case", "ok/runs", "old exit", "start->live", "reconcile", "signal->live", "fio clat max",
-          "fio lat max", "no-I/O gap"]
+header = ["case", "ok/runs", "old exit", "exec->log", "start->live", "reconcile", "signal->live", "fio clat max",
+          "fio lat max", "no-I/O gap", "writer gap"]
 ncol = len(header)
 table = [header] + [r[:ncol] for r in rows]
 widths = [max(len(str(r[i])) for r in table) for i in range(len(header))]
@@ -197,12 +236,18 @@ for r in rows:
     print(render(r[:ncol]))
 print()
 print("old exit      signal to the old daemon until it had exited (kill -9 / SIGTERM hand-over)")
+print("exec->log     the new daemon's first log line, in ms since its exec (its ublkd.phase=logging line)")
 print("start->live   fork of the new daemon until GET /devices shows every device live (polled every 20 ms)")
 print("reconcile     the new daemon's own GET /health last_start.duration_ms")
 print("signal->live  the restart as a whole: old exit + new start until live")
 print("fio clat max  longest completion latency of one 4k write (randwrite QD16, direct, io_uring)")
 print("fio lat max   the same with the submission time included (slat + clat)")
 print("no-I/O gap    longest time without completions (10 ms IOPS-log windows) from the signal until live")
+print("writer gap    loaded case: the ext4 writer's longest time between two finished copies (cp + sync)")
+print()
+print("start-up phases of the new daemon (ublkd.phase lines, ms since its exec; median [min-max]):")
+for title, phases, live_ms in phase_rows:
+    print(f"  {title}: " + ", ".join(f"{k} {v}" for k, v in phases) + f"; last kernel device live {live_ms}")
 print()
 print("how the devices came back (the daemon's last_recovery per device, summed over the runs):")
 for r in rows:

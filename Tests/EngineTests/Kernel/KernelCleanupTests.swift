@@ -1,4 +1,5 @@
-import Engine
+import DeviceModel
+@testable import Engine
 import Foundation
 import Testing
 import TestSupport
@@ -12,7 +13,7 @@ struct KernelCleanupTests {
         _ = try Shell.run(["true"])  // Foundation's process machinery starts its own threads once.
         let descriptorsBefore = ProcessResources.openDescriptors
 
-        let device = try engine.create(DeviceSpec(target: .file(path: path), sizeBytes: 32 << 20, queues: 2,
+        let device = try engine.create(id: nil, DeviceDefinition(name: "kernel-test", target: .file(path: path), sizeBytes: 32 << 20, queues: 2,
                                                   queueDepth: 16))
         let id = device.id
         #expect(KernelHarness.waitFor(path: device.blockDevicePath, toExist: true))

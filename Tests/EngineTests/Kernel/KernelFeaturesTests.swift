@@ -1,3 +1,4 @@
+import DeviceModel
 import Engine
 import Foundation
 import SystemPackage
@@ -25,10 +26,10 @@ struct KernelFeaturesTests {
     @Test func anUnknownDeviceIsATypedError() throws {
         let control = try ControlDevice()
         do {
-            _ = try control.deviceInfo(DeviceSpec.maxDeviceID)
+            _ = try control.deviceInfo(DeviceDefinition.Limits.maxDeviceID)
             Issue.record("GET_DEV_INFO of a device that does not exist succeeded")
         } catch {
-            #expect(error == .controlCommand(.getDeviceInfo, deviceID: DeviceSpec.maxDeviceID, errno: .operationNotSupportedByDevice))
+            #expect(error == .controlCommand(.getDeviceInfo, deviceID: DeviceDefinition.Limits.maxDeviceID, errno: .operationNotSupportedByDevice))
         }
     }
 }

@@ -1,3 +1,4 @@
+import DeviceModel
 import Engine
 import Foundation
 import Testing
@@ -13,7 +14,7 @@ struct KernelFileTargetTests {
         let size = 1024 * mib
         let path = try KernelHarness.backingFile(size: size, in: directory)
         let engine = try Engine()
-        let device = try engine.create(DeviceSpec(target: .file(path: path), sizeBytes: size, queues: 2,
+        let device = try engine.create(id: nil, DeviceDefinition(name: "kernel-test", target: .file(path: path), sizeBytes: size, queues: 2,
                                                   queueDepth: 64))
         defer { try? device.stop(); try? device.delete() }
         #expect(device.info.queueCount == 2)
@@ -41,7 +42,7 @@ struct KernelFileTargetTests {
         #expect(target.memoryBacked, "/dev/shm is tmpfs")
         target.close()
         let engine = try Engine()
-        let device = try engine.create(DeviceSpec(target: .file(path: path), sizeBytes: size, queueDepth: 64,
+        let device = try engine.create(id: nil, DeviceDefinition(name: "kernel-test", target: .file(path: path), sizeBytes: size, queueDepth: 64,
                                                   ioMode: .copy))
         defer { try? device.stop(); try? device.delete() }
         let workers = { Int(try Shell.sh("grep -l '^iou-wrk' /proc/\(getpid())/task/*/comm 2>/dev/null | wc -l")
@@ -68,7 +69,7 @@ struct KernelFileTargetTests {
         let mountPoint = directory.file("mnt")
         try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
         let engine = try Engine()
-        let device = try engine.create(DeviceSpec(target: .file(path: path), sizeBytes: size, queues: 2,
+        let device = try engine.create(id: nil, DeviceDefinition(name: "kernel-test", target: .file(path: path), sizeBytes: size, queues: 2,
                                                   queueDepth: 64))
         var stopped = false
         defer { if !stopped { try? device.stop(); try? device.delete() } }
@@ -108,7 +109,7 @@ struct KernelFileTargetTests {
         let size = 64 * mib
         let path = try KernelHarness.backingFile(size: size, in: directory)
         let engine = try Engine()
-        let device = try engine.create(DeviceSpec(target: .file(path: path), sizeBytes: size, queueDepth: 32))
+        let device = try engine.create(id: nil, DeviceDefinition(name: "kernel-test", target: .file(path: path), sizeBytes: size, queueDepth: 32))
         var stopped = false
         defer { if !stopped { try? device.stop(); try? device.delete() } }
         let dev = device.blockDevicePath
@@ -149,7 +150,7 @@ struct KernelFileTargetTests {
         try #require(try Shell.sh("head -c \(size) /dev/urandom > \(path)").succeeded)
         let expected = try KernelHarness.sha256(path)
         let engine = try Engine()
-        let device = try engine.create(DeviceSpec(target: .file(path: path), sizeBytes: size, readOnly: true))
+        let device = try engine.create(id: nil, DeviceDefinition(name: "kernel-test", target: .file(path: path), sizeBytes: size, readOnly: true))
         defer { try? device.stop(); try? device.delete() }
         let dev = device.blockDevicePath
         #expect(try Shell.run(["blockdev", "--getro", dev]).output.hasPrefix("1"))
@@ -166,11 +167,11 @@ struct KernelFileTargetTests {
         let directory = KernelHarness.scratchDirectory()
         let engine = try Engine()
         #expect(throws: EngineError.backingStore(path: directory.file("absent.img"), reason: "does not exist")) {
-            _ = try engine.create(DeviceSpec(target: .file(path: directory.file("absent.img")), sizeBytes: mib))
+            _ = try engine.create(id: nil, DeviceDefinition(name: "kernel-test", target: .file(path: directory.file("absent.img")), sizeBytes: mib))
         }
         let small = try KernelHarness.backingFile(size: mib, in: directory)
         do {
-            _ = try engine.create(DeviceSpec(target: .file(path: small), sizeBytes: 2 * mib))
+            _ = try engine.create(id: nil, DeviceDefinition(name: "kernel-test", target: .file(path: small), sizeBytes: 2 * mib))
             Issue.record("a device larger than its backing file was created")
         } catch {
             guard case .backingStore(_, let reason) = error else {

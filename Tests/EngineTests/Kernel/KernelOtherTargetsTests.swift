@@ -1,3 +1,4 @@
+import DeviceModel
 import Engine
 import Foundation
 import Testing
@@ -8,7 +9,7 @@ struct KernelOtherTargetsTests {
     @Test("null: fio random 4k read/write runs without error, and the counters match fio")
     func nullTarget() throws {
         let engine = try Engine()
-        let device = try engine.create(DeviceSpec(target: .null, sizeBytes: 1 << 30, queueDepth: 64))
+        let device = try engine.create(id: nil, DeviceDefinition(name: "kernel-test", target: .null, sizeBytes: 1 << 30, queueDepth: 64))
         defer { try? device.stop(); try? device.delete() }
         // The block layer may merge two adjacent random writes into one request; counting is exact without it.
         try #require(try Shell.sh("echo 2 > /sys/block/ublkb\(device.id)/queue/nomerges").succeeded)
@@ -38,7 +39,7 @@ struct KernelOtherTargetsTests {
     func memoryTarget() throws {
         let engine = try Engine()
         let size: UInt64 = 128 << 20
-        let device = try engine.create(DeviceSpec(target: .memory, sizeBytes: size, queues: 2, queueDepth: 32))
+        let device = try engine.create(id: nil, DeviceDefinition(name: "kernel-test", target: .memory, sizeBytes: size, queues: 2, queueDepth: 32))
         defer { try? device.stop(); try? device.delete() }
         let job = try KernelHarness.fio([
             "--name=memory", "--filename=\(device.blockDevicePath)", "--ioengine=io_uring", "--direct=1",

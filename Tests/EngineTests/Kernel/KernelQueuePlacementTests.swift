@@ -1,3 +1,4 @@
+import DeviceModel
 import Engine
 import Foundation
 import Testing
@@ -19,15 +20,15 @@ struct KernelQueuePlacementTests {
     @Test("pinned by default to one CPU per queue; unpinned threads keep the process's CPUs")
     func pinnedAndUnpinned() throws {
         // With fewer CPUs than two, both queues map to the one CPU and nothing tells the two cases apart.
-        try #require(DeviceSpec.onlineCPUCount >= 2, "needs two CPUs")
+        try #require(HostLimits.current.cpuCount >= 2, "needs two CPUs")
         let processCPUs = try Shell.sh("awk '/^Cpus_allowed_list:/ {print $2}' /proc/self/status").output
             .trimmingCharacters(in: .whitespacesAndNewlines)
         let engine = try Engine()
-        let pinned = try engine.create(DeviceSpec(target: .null, sizeBytes: 1 << 30, queues: 2, queueDepth: 16))
+        let pinned = try engine.create(id: nil, DeviceDefinition(name: "kernel-test", target: .null, sizeBytes: 1 << 30, queues: 2, queueDepth: 16))
         let pinnedCPUs = try Self.allowedCPUs(device: pinned.id)
         try? pinned.stop()
         try? pinned.delete()
-        let free = try engine.create(DeviceSpec(target: .null, sizeBytes: 1 << 30, queues: 2, queueDepth: 16,
+        let free = try engine.create(id: nil, DeviceDefinition(name: "kernel-test", target: .null, sizeBytes: 1 << 30, queues: 2, queueDepth: 16,
                                                 pinQueues: false))
         let freeCPUs = try Self.allowedCPUs(device: free.id)
         try? free.stop()

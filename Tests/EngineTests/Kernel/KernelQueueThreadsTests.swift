@@ -1,3 +1,4 @@
+import DeviceModel
 import Engine
 import Foundation
 import Testing
@@ -27,19 +28,19 @@ struct KernelQueueThreadsTests {
         let size = 256 * mib
         let path = try KernelHarness.backingFile(size: size, in: directory)
         let engine = try Engine()
-        let spec = DeviceSpec(target: .file(path: path), sizeBytes: size, queues: 2, queueDepth: 64, ioMode: mode,
+        let spec = DeviceDefinition(name: "kernel-test", target: .file(path: path), sizeBytes: size, queues: 2, queueDepth: 64, ioMode: mode,
                               queueThreads: 2)
         guard engine.features.contains(.perIODaemon) else {
             let before = try Shell.sh("ls /sys/class/ublk-char 2>/dev/null | sort").output
             #expect(throws: EngineError.featureUnavailable(
                 .perIODaemon, reason: "queue_threads above 1 needs it (kernel 6.16 or newer)")) {
-                _ = try engine.create(spec)
+                _ = try engine.create(id: nil, spec)
             }
             #expect(try Shell.sh("ls /sys/class/ublk-char 2>/dev/null | sort").output == before)
             return
         }
         if mode == .zeroCopy && !engine.features.contains(.autoBufferRegistration) { return }
-        let device = try engine.create(spec)
+        let device = try engine.create(id: nil, spec)
         defer { try? device.stop(); try? device.delete() }
         let idle = try Self.switchesByThread(device: device.id)
         #expect(idle.keys.sorted() == ["ublk\(device.id)q0t0", "ublk\(device.id)q0t1", "ublk\(device.id)q1t0",

@@ -1,3 +1,4 @@
+import DeviceModel
 import Engine
 import Foundation
 import Testing
@@ -16,16 +17,16 @@ struct KernelZeroCopyTests {
         let size = 512 * mib
         let path = try KernelHarness.backingFile(size: size, in: directory)
         let engine = try Engine()
-        let spec = DeviceSpec(target: .file(path: path), sizeBytes: size, queues: 2, queueDepth: 64,
+        let spec = DeviceDefinition(name: "kernel-test", target: .file(path: path), sizeBytes: size, queues: 2, queueDepth: 64,
                               ioMode: .zeroCopy)
         guard engine.features.contains(.autoBufferRegistration) else {
             #expect(throws: EngineError.featureUnavailable(.autoBufferRegistration,
                                                            reason: "io_mode \"zero_copy\" needs it")) {
-                _ = try engine.create(spec)
+                _ = try engine.create(id: nil, spec)
             }
             return
         }
-        let device = try engine.create(spec)
+        let device = try engine.create(id: nil, spec)
         defer { try? device.stop(); try? device.delete() }
         #expect(device.ioMode == .zeroCopy)
         let job = try KernelHarness.fio([
@@ -41,7 +42,7 @@ struct KernelZeroCopyTests {
     @Test func memoryTargetRefusesZeroCopy() throws {
         let engine = try Engine()
         #expect(throws: EngineError.self) {
-            _ = try engine.create(DeviceSpec(target: .memory, sizeBytes: 16 * mib, ioMode: .zeroCopy))
+            _ = try engine.create(id: nil, DeviceDefinition(name: "kernel-test", target: .memory, sizeBytes: 16 * mib, ioMode: .zeroCopy))
         }
     }
 }

@@ -1,0 +1,126 @@
+import DeviceModel
+import Engine
+import Foundation
+import HTTPAPI
+import Store
+
+/// What the API shows, from memory (devices, counters, health) or from the store (the history).
+extension DeviceManager {
+    func list() throws(DaemonError) -> [DeviceView] {
+        try checkStoreLoaded()
+        let all = devices.withLock { Array($0.values) }
+        return all.sorted { $0.id < $1.id }.map(view)
+    }
+
+    func deviceView(id: UInt32) throws(DaemonError) -> DeviceView {
+        view(try managed(id))
+    }
+
+    func view(_ managed: ManagedDevice) -> DeviceView {
+        let fields = managed.snapshot
+        let record = fields.record
+        let device = fields.runtime.device
+        var shown = record.definition
+        if let device {
+            shown.ioMode = device.ioMode == .zeroCopy ? .zeroCopy : .copy
+            shown.batchIO = device.batchIO
+        }
+        var error: String?
+        if case .failed(let reason) = fields.runtime { error = reason }
+        return DeviceView(
+            id: record.id, definition: shown, state: fields.runtime.name, desiredState: record.desiredState.rawValue,
+            blockDevice: device?.blockDevicePath, backingIO: device?.ioDescription, error: error ?? record.lastError,
+            recoveries: fields.recoveries.count, lastRecovery: fields.recoveries.last.map(EventView.init),
+            createdAt: record.createdAt, updatedAt: record.updatedAt)
+    }
+
+    func counters(id: UInt32) throws(DaemonError) -> DeviceStatisticsView {
+        let state = try managed(id).state
+        guard let device = state.device else {
+            return DeviceStatisticsView(id: id, state: state.name, since: nil, uptimeSeconds: 0, total: CountersView(),
+                                        queues: [])
+        }
+        let queues = device.queueStatistics().map(CountersView.init)
+        let total = queues.reduce(into: CountersView()) { $0.add($1) }
+        let seconds = (ContinuousClock.now - device.startedAt).seconds
+        return DeviceStatisticsView(id: id, state: state.name, since: Date(timeIntervalSinceNow: -seconds),
+                                    uptimeSeconds: (seconds * 1000).rounded() / 1000, total: total, queues: queues)
+    }
+
+    func eventPage(id: UInt32, limit: Int, before: Int64?) throws(DaemonError) -> EventPage {
+        _ = try managed(id)
+        return try historyPage(deviceID: id, limit: limit, before: before)
+    }
+
+    func historyPage(deviceID: UInt32?, limit: Int, before: Int64?) throws(DaemonError) -> EventPage {
+        let events = try read { () throws(StoreError) in
+            try store.events(deviceID: deviceID, limit: limit + 1, before: before)
+        }
+        let page = events.prefix(limit).map(EventView.init)
+        return EventPage(events: page, nextBefore: events.count > limit ? page.last?.id : nil)
+    }
+
+    public func health() -> HealthView {
+        let features = try? backend.features()
+        var byState: [String: Int] = [:]
+        let stored = Set(devices.withLock { table in
+            for device in table.values { byState[device.state.name, default: 0] += 1 }
+            return table.keys
+        })
+        let unmanaged = backend.kernelDeviceIDs().subtracting(stored).sorted()
+        let fault = storeFault.withLock { $0 }
+        var messages: [String] = []
+        if features == nil { messages.append("ublk driver unavailable: run `modprobe ublk_drv` as root") }
+        if let fault { messages.append("state store failing: \(fault.message)") }
+        let kernelView = HealthView.Kernel(
+            available: features != nil, release: KernelInventory.release, features: features?.names ?? [],
+            featureBits: features.map { "0x" + String($0.rawValue, radix: 16) },
+            message: features == nil ? messages.first : nil)
+        return HealthView(status: messages.isEmpty ? "ok" : "degraded", version: Configuration.version,
+                          kernel: kernelView, devices: byState, unmanagedDevices: unmanaged,
+                          lastStart: lastStart.withLock { $0 }, store: fault?.message)
+    }
+
+    /// The Prometheus exposition: every stored device with the same counters `/stats` reads.
+    public func metricsExposition() -> [UInt8] {
+        let all = devices.withLock { Array($0.values) }
+        let samples = all.sorted { $0.id < $1.id }.map { managed in
+            let fields = managed.snapshot
+            return DaemonMetrics.DeviceSample(
+                id: fields.record.id, name: fields.record.name, target: fields.record.definition.target.kind.rawValue,
+                state: fields.runtime.name, sizeBytes: fields.record.definition.sizeBytes,
+                counters: fields.runtime.device.map { $0.queueStatistics().reduce(QueueStatistics(), +) })
+        }
+        return metrics.render(devices: samples, driverAvailable: (try? backend.features()) != nil)
+    }
+}
+
+extension CountersView {
+    init(_ statistics: QueueStatistics) {
+        self.init(reads: statistics.reads, writes: statistics.writes, flushes: statistics.flushes,
+                  discards: statistics.discards, writeZeroes: statistics.writeZeroes, readBytes: statistics.readBytes,
+                  writeBytes: statistics.writtenBytes, errors: statistics.errors, inFlight: statistics.inFlight,
+                  ringEnters: statistics.ringEnters)
+    }
+
+    mutating func add(_ other: CountersView) {
+        reads += other.reads
+        writes += other.writes
+        flushes += other.flushes
+        discards += other.discards
+        writeZeroes += other.writeZeroes
+        readBytes += other.readBytes
+        writeBytes += other.writeBytes
+        errors += other.errors
+        inFlight += other.inFlight
+        ringEnters += other.ringEnters
+    }
+}
+
+extension EventView {
+    init(_ record: EventRecord) {
+        self.init(id: record.id, deviceId: record.deviceID, deviceName: record.deviceName, kind: record.kind,
+                  startedAt: record.startedAt, finishedAt: record.finishedAt, durationMs: record.durationMs,
+                  outcome: record.outcome, error: record.error, detail: record.detail)
+    }
+}

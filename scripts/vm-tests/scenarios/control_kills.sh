@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# kill -9 of ublkd at a random moment 0-400 ms into a control request (create with a new file, create null,
+# delete, stop, start, and resize where the kernel has UPDATE_SIZE), 30 cycles; after each restart the store and
+# the kernel must agree: every device live with its kernel device or stopped without one, no kernel device
+# without a row, no backing file an interrupted create made that no device owns, no device stuck between states,
+# the disk's size the stored one, and another device's data untouched.
+. "$(dirname "$0")/../lib.sh"
+
+cycles=${UBLKD_KILL_CYCLES:-30}
+files=$WORK/files
+rm -rf "$files" && mkdir -p "$files"
+start_daemon
+api GET /health
+ops=(create_file create_null delete stop start)
+jq -e '.kernel.features | index("UPDATE_SIZE")' <<<"$BODY" >/dev/null && ops+=(resize)
+
+create_device '{"name":"bystander","target":"file","path":"'"$files"'/bystander.img","size":"32MiB","create":true}'
+bystander=$DEV_ID
+head -c 8388608 /dev/urandom > "$WORK/bystander.data"
+check "write the bystander" dd if="$WORK/bystander.data" of="$DEV" bs=1M oflag=direct status=none
+
+orphan_kernel=0 orphan_files=0 stuck=0 mismatches=0 n=0
+# A device for the operations that need one: live (stop, delete, resize) or stopped (start).
+subject() {  # WANTED-STATE: sets SUBJECT to such a device's id, making one if needed
+    local wanted=$1 id
+    api GET /devices
+    SUBJECT=$(jq -r --arg s "$wanted" '[.devices[] | select(.name != "bystander" and .state == $s)][0].id // empty' \
+        <<<"$BODY")
+    [ -n "$SUBJECT" ] && return 0
+    n=$((n + 1))
+    api POST /devices '{"name":"s'"$n"'","target":"file","path":"'"$files"'/s'"$n"'.img","size":"16MiB","create":true}'
+    [ "$STATUS" = 201 ] || { fail "making a subject device answered $STATUS: $BODY"; return 1; }
+    id=$(field .id)
+    if [ "$wanted" = stopped ]; then api POST "/devices/$id/stop"; fi
+    SUBJECT=$id
+}
+
+check_agreement() {  # CYCLE
+    local c=$1 devices kernel id state desired size sys
+    api GET /devices
+    devices=$BODY
+    kernel=$(kernel_devices)
+    for id in $kernel; do
+        id=${id#ublkc}
+        jq -e --argjson i "$id" '.devices[] | select(.id == $i)' <<<"$devices" >/dev/null || {
+            orphan_kernel=$((orphan_kernel + 1)); fail "cycle $c: kernel device $id has no row"; }
+    done
+    while read -r id state desired size; do
+        [ -z "$id" ] && continue
+        case "$state/$desired" in
+        live/running)
+            [ -e "/sys/class/ublk-char/ublkc$id" ] || {
+                mismatches=$((mismatches + 1)); fail "cycle $c: device $id live without its kernel device"; }
+            sys=$(( $(cat "/sys/block/ublkb$id/size" 2>/dev/null || echo 0) * 512 ))
+            [ "$sys" = "$size" ] || {
+                mismatches=$((mismatches + 1)); fail "cycle $c: device $id is $sys bytes, stored $size"; }
+            ;;
+        stopped/stopped)
+            [ ! -e "/sys/class/ublk-char/ublkc$id" ] || {
+                mismatches=$((mismatches + 1)); fail "cycle $c: stopped device $id has a kernel device"; }
+            ;;
+        *)
+            stuck=$((stuck + 1)); fail "cycle $c: device $id is $state (desired $desired)"
+            ;;
+        esac
+    done < <(jq -r '.devices[] | "\(.id) \(.state) \(.desired_state) \(.size)"' <<<"$devices")
+    # Files this scenario's creates asked for belong to a row, or were never made, or are the kept file of a
+    # device deleted on purpose (removed below as soon as the delete shows).
+    local f
+    for f in "$files"/*.img; do
+        [ -e "$f" ] || continue
+        jq -e --arg p "$f" '.devices[] | select(.path == $p)' <<<"$devices" >/dev/null && continue
+        if [ -e "$f.deleted" ]; then rm -f "$f" "$f.deleted"; continue; fi
+        orphan_files=$((orphan_files + 1)); fail "cycle $c: $f has no device"
+        rm -f "$f"
+    done
+}
+
+for ((c = 1; c <= cycles; c++)); do
+    op=${ops[$(((c - 1) % ${#ops[@]}))]}
+    request=()
+    case $op in
+    create_file)
+        n=$((n + 1))
+        request=(POST /devices '{"name":"c'"$n"'","target":"file","path":"'"$files"'/c'"$n"'.img","size":"16MiB","create":true}')
+        ;;
+    create_null)
+        n=$((n + 1))
+        request=(POST /devices '{"name":"c'"$n"'","target":"null","size":"1GiB"}')
+        ;;
+    delete | stop | resize)
+        subject live || continue
+        case $op in
+        delete)
+            api GET "/devices/$SUBJECT"
+            [ "$(field .path)" != null ] && : >"$(field .path).deleted"
+            request=(DELETE "/devices/$SUBJECT")
+            ;;
+        stop) request=(POST "/devices/$SUBJECT/stop") ;;
+        resize)
+            api GET "/devices/$SUBJECT"
+            request=(PATCH "/devices/$SUBJECT" '{"size":'"$(($(field .size) + 4194304))"'}')
+            ;;
+        esac
+        ;;
+    start)
+        subject stopped || continue
+        request=(POST "/devices/$SUBJECT/start")
+        ;;
+    esac
+    delay_ms=$(awk -v s="$c$RANDOM" 'BEGIN { srand(s); printf "%d", rand() * 400 }')
+    args=(-s -o /dev/null -X "${request[0]}" "$API${request[1]}")
+    [ ${#request[@]} -ge 3 ] && args+=(-H 'Content-Type: application/json' --data-binary "${request[2]}")
+    curl "${args[@]}" &
+    curl_pid=$!
+    sleep "$(awk -v m="$delay_ms" 'BEGIN { printf "%.3f", m / 1000 }')"
+    kill9_daemon
+    wait "$curl_pid" 2>/dev/null
+    say "cycle $c: $op ${request[1]}, killed after $delay_ms ms"
+    start_daemon
+    # The start-up converges every device before the API answers.
+    check_agreement "$c"
+done
+
+api GET "/devices/$bystander"
+expect_eq "$(field .state)" live "the bystander is live"
+check "the bystander's data is intact" sh -c "head -c 8388608 '$(field .block_device)' | cmp - '$WORK/bystander.data'"
+say "after $cycles cycles: orphan kernel devices $orphan_kernel, orphan files $orphan_files, stuck devices $stuck, mismatches $mismatches"
+expect_eq "$orphan_kernel $orphan_files $stuck $mismatches" "0 0 0 0" "store and kernel agree after every kill"
+rm -rf "$files"
+finish
