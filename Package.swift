@@ -31,6 +31,9 @@ let package = Package(
         .systemLibrary(
             name: "CURing", path: "Sources/CURing", pkgConfig: "liburing",
             providers: [.apt(["liburing-dev"])]),
+        // libnbd from Debian's libnbd-dev: the NBD client of the nbd target (handshake, replies, TLS, URIs).
+        .systemLibrary(
+            name: "CNBD", path: "Sources/CNBD", pkgConfig: "libnbd", providers: [.apt(["libnbd-dev"])]),
         // libmicrohttpd from Debian's libmicrohttpd-dev; the shim starts a daemon (MHD_start_daemon is variadic).
         .systemLibrary(
             name: "CMicroHTTPD", path: "Sources/CMicroHTTPD", pkgConfig: "libmicrohttpd",
@@ -44,7 +47,7 @@ let package = Package(
         .target(
             name: "Engine",
             dependencies: [
-                "DeviceModel", "UblkABI", "URing", "CLinux",
+                "DeviceModel", "UblkABI", "URing", "CLinux", "CNBD",
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Logging", package: "swift-log"),
             ]),

@@ -1,4 +1,5 @@
 import CoreMetrics
+import DeviceModel
 import Engine
 import Foundation
 import HTTPAPI
@@ -20,6 +21,8 @@ public final class DaemonMetrics: Sendable {
         var state: String
         var sizeBytes: UInt64
         var counters: QueueStatistics?
+        /// A network target's connections (nil for the others, and while not served).
+        var connection: ConnectionStatus? = nil
     }
 
     /// Every state a device can be shown in; each gets its own 0/1 series so a dashboard can count by state.
@@ -121,6 +124,8 @@ final class DeviceSeries: Sendable {
     let reads, writes, flushes, discards, writeZeroes, readBytes, writtenBytes, errors, ringEnters: Prometheus.Counter
     let inFlight, size: Prometheus.Gauge
     let states: [(String, Prometheus.Gauge)]
+    /// Network targets only: whether the connections are up, and how often they went and came back.
+    let connection: (connected: Prometheus.Gauge, disconnects: Prometheus.Counter, reconnects: Prometheus.Counter)?
 
     static func identity(of device: DaemonMetrics.DeviceSample) -> [String] {
         [String(device.id), device.name, device.target]
@@ -158,6 +163,10 @@ final class DeviceSeries: Sendable {
         states = DaemonMetrics.deviceStates.map { state in
             (state, gauge("state", "", "1 for the state the device is in, 0 for the others.", [("state", state)]))
         }
+        connection = device.target != TargetKind.nbd.rawValue ? nil : (
+            connected: gauge("connected", "", "1 while every connection to the NBD server is up, 0 otherwise."),
+            disconnects: counter("disconnects", "total", "NBD connections lost since the device's queues started."),
+            reconnects: counter("reconnects", "total", "NBD connections made again since the device's queues started."))
     }
 
     func update(_ device: DaemonMetrics.DeviceSample) {
@@ -173,6 +182,15 @@ final class DeviceSeries: Sendable {
         inFlight.set(to: Double(counters.inFlight))
         size.set(to: Double(device.sizeBytes))
         for (state, gauge) in states { gauge.set(to: state == device.state ? 1.0 : 0.0) }
+        if let connection {
+            let status = device.connection
+            connection.connected.set(to: status?.state == .connected ? 1.0 : 0.0)
+            for (counter, value) in [(connection.disconnects, status?.disconnects ?? 0),
+                                     (connection.reconnects, status?.reconnects ?? 0)] {
+                counter.reset()
+                counter.increment(by: Int64(clamping: value))
+            }
+        }
     }
 
     func unregister(from registry: PrometheusCollectorRegistry) {
@@ -180,6 +198,11 @@ final class DeviceSeries: Sendable {
             registry.unregisterCounter(counter)
         }
         for gauge in [inFlight, size] + states.map(\.1) { registry.unregisterGauge(gauge) }
+        if let connection {
+            registry.unregisterGauge(connection.connected)
+            registry.unregisterCounter(connection.disconnects)
+            registry.unregisterCounter(connection.reconnects)
+        }
     }
 }
 

@@ -3,6 +3,7 @@ import Foundation
 import HTTPAPI
 import Logging
 import Store
+import Synchronization
 
 /// The composition root: store, engine, device manager and HTTP server, run until SIGTERM or SIGINT.
 public enum DaemonRunner {
@@ -76,15 +77,23 @@ public enum DaemonRunner {
         // devices' backlog can make slow.
         manager.finishStartup(startupRecords)
         phases.reached("history_stored")
+        let watching = Watching()
+        Thread.detachNewThread { manager.watchConnections(until: watching.stop) }
 
         var received: Int32 = 0
         sigwait(&signals, &received)
         logger.info("signal \(received): stopping; devices are handed over to the driver, not deleted")
         notifier.stopping(status: "signal \(received): handing the devices over to the driver")
+        watching.stop.store(true, ordering: .relaxed)
         server.quiesce()
         server.stop()
         manager.handOver()
         logger.info("stopped")
+    }
+
+    /// The flag that ends the connection watcher's loop.
+    final class Watching: Sendable {
+        let stop = Atomic(false)
     }
 
     /// e.g. "3 devices (2 live, 1 stopped); API on 127.0.0.1:7878", for `systemctl status`.

@@ -23,6 +23,8 @@ protocol DeviceBackend: Sendable {
     func backingFileExists(_ path: String) -> Bool
     /// The size of an existing backing file or block device, nil when it cannot be opened.
     func backingFileSize(_ path: String) -> UInt64?
+    /// What an NBD export offers, from a connection made and closed for the asking.
+    func probeExport(_ uri: String) throws(EngineError) -> NBDExport
     /// Ids of every device the driver has (sysfs: no control command), for picking a free one.
     func kernelDeviceIDs() -> Set<UInt32>
 }
@@ -35,6 +37,8 @@ protocol ServedDevice: AnyObject, Sendable {
     var ioDescription: String { get }
     var startedAt: ContinuousClock.Instant { get }
     func queueStatistics() -> [QueueStatistics]
+    /// The target's connections, for network targets.
+    var connectionStatus: ConnectionStatus? { get }
     /// STOP_DEV then DEL_DEV, the threads and descriptors released.
     func stopAndDelete() throws(EngineError)
     /// Leaves the device to the driver for the next server (daemon restart).

@@ -31,6 +31,20 @@ extension DeviceManager {
                 }
             }
         }
+        if case .nbd(let export) = definition.target {
+            let offered = try kernelCall { () throws(EngineError) in try backend.probeExport(export.uri) }
+            let block = UInt64(definition.blockSize)
+            if request.sizeFromBackingStore {
+                definition.sizeBytes = offered.sizeBytes / block * block
+                if definition.sizeBytes == 0 { throw .invalid("the export \(export.displayURI) is empty") }
+            }
+            // A read-only export makes a read-only device.
+            if offered.readOnly { definition.readOnly = true }
+            if let refusal = offered.refusal(sizeBytes: definition.sizeBytes, readOnly: definition.readOnly,
+                                             queues: definition.queues) {
+                throw .backingStore("\(export.displayURI): \(refusal)")
+            }
+        }
         // Bad input and missing kernel features are refused before anything is stored.
         try kernelCall { () throws(EngineError) in try backend.check(definition) }
 

@@ -85,7 +85,7 @@ extension DeviceManager: DeviceService {
             return APIError(.kernelUnavailable, reason + " (device operations need the ublk_drv kernel module)")
         case .invalidConfiguration(let message):
             return .validation(message)
-        case .backingStore:
+        case .backingStore, .network:
             return APIError(.backingStoreError, error.description)
         case .pathNotAllowed:
             return APIError(.pathNotAllowed, error.description)

@@ -27,11 +27,26 @@ extension DeviceManager {
         }
         var error: String?
         if case .failed(let reason) = fields.runtime { error = reason }
+        let connection = device?.connectionStatus
         return DeviceView(
-            id: record.id, definition: shown, state: fields.runtime.name, desiredState: record.desiredState.rawValue,
-            blockDevice: device?.blockDevicePath, backingIO: device?.ioDescription, error: error ?? record.lastError,
+            id: record.id, definition: shown, state: Self.shownState(fields.runtime, connection),
+            desiredState: record.desiredState.rawValue, blockDevice: device?.blockDevicePath,
+            backingIO: device?.ioDescription, error: Self.connectionProblem(connection, record) ?? error ?? record.lastError,
             recoveries: fields.recoveries.count, lastRecovery: fields.recoveries.last.map(EventView.init),
-            createdAt: record.createdAt, updatedAt: record.updatedAt)
+            connection: connection.map(ConnectionView.init), createdAt: record.createdAt, updatedAt: record.updatedAt)
+    }
+
+    /// A device whose server has been unreachable past its reconnect timeout serves only errors: it shows failed.
+    static func shownState(_ runtime: RuntimeState, _ connection: ConnectionStatus?) -> String {
+        connection?.state == .failing ? RuntimeState.failed("").name : runtime.name
+    }
+
+    static func connectionProblem(_ connection: ConnectionStatus?, _ record: DeviceRecord) -> String? {
+        guard let connection, connection.state == .failing, case .nbd(let export) = record.definition.target else {
+            return nil
+        }
+        return "the NBD server \(export.displayURI) has been unreachable for more than \(export.reconnectTimeoutSeconds) s: "
+            + "I/O fails with EIO until it is back (ublkd keeps reconnecting)"
     }
 
     func counters(id: UInt32) throws(DaemonError) -> DeviceStatisticsView {
@@ -64,7 +79,9 @@ extension DeviceManager {
         let features = try? backend.features()
         var byState: [String: Int] = [:]
         let stored = Set(devices.withLock { table in
-            for device in table.values { byState[device.state.name, default: 0] += 1 }
+            for device in table.values {
+                byState[Self.shownState(device.state, device.state.device?.connectionStatus), default: 0] += 1
+            }
             return table.keys
         })
         let unmanaged = backend.kernelDeviceIDs().subtracting(stored).sorted()
@@ -72,6 +89,9 @@ extension DeviceManager {
         var messages: [String] = []
         if features == nil { messages.append("ublk driver unavailable: run `modprobe ublk_drv` as root") }
         if let fault { messages.append("state store failing: \(fault.message)") }
+        if let unreachable = byState["failed"], unreachable > 0 {
+            messages.append("\(unreachable) device(s) failed")
+        }
         let kernelView = HealthView.Kernel(
             available: features != nil, release: KernelInventory.release, features: features?.names ?? [],
             featureBits: features.map { "0x" + String($0.rawValue, radix: 16) },
@@ -88,8 +108,10 @@ extension DeviceManager {
             let fields = managed.snapshot
             return DaemonMetrics.DeviceSample(
                 id: fields.record.id, name: fields.record.name, target: fields.record.definition.target.kind.rawValue,
-                state: fields.runtime.name, sizeBytes: fields.record.definition.sizeBytes,
-                counters: fields.runtime.device.map { $0.queueStatistics().reduce(QueueStatistics(), +) })
+                state: Self.shownState(fields.runtime, fields.runtime.device?.connectionStatus),
+                sizeBytes: fields.record.definition.sizeBytes,
+                counters: fields.runtime.device.map { $0.queueStatistics().reduce(QueueStatistics(), +) },
+                connection: fields.runtime.device?.connectionStatus)
         }
         return metrics.render(devices: samples, driverAvailable: (try? backend.features()) != nil)
     }
@@ -114,6 +136,12 @@ extension CountersView {
         errors += other.errors
         inFlight += other.inFlight
         ringEnters += other.ringEnters
+    }
+}
+
+extension ConnectionView {
+    init(_ status: ConnectionStatus) {
+        self.init(state: status.state.name, disconnects: status.disconnects, reconnects: status.reconnects)
     }
 }
 

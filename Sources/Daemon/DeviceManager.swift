@@ -137,6 +137,9 @@ enum EventKind: String, Sendable {
     case recreate
     case manual
     case resize
+    case disconnected
+    case reconnected
+    case connectionFailed = "connection_failed"
 
     static let recoveries: Set<String> = [crashRecovery.rawValue, recreate.rawValue, manual.rawValue]
 }

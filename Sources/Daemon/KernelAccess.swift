@@ -85,5 +85,7 @@ final class KernelAccess: DeviceBackend {
         return end >= 0 ? UInt64(end) : nil
     }
 
+    func probeExport(_ uri: String) throws(EngineError) -> NBDExport { try NBDTarget.probe(uri: uri) }
+
     func kernelDeviceIDs() -> Set<UInt32> { KernelInventory.deviceIDs() }
 }

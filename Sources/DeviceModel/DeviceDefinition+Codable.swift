@@ -3,7 +3,8 @@
 /// definition from the same object.
 extension DeviceDefinition: Codable {
     public enum Field: String, CodingKey, CaseIterable, Sendable {
-        case name, target, path, size, queues, recovery
+        case name, target, path, uri, size, queues, recovery
+        case reconnectTimeout = "reconnect_timeout"
         case queueDepth = "queue_depth", blockSize = "block_size", maxIOSize = "max_io_size"
         case readOnly = "read_only", ioMode = "io_mode", pinQueues = "pin_queues"
         case queueThreads = "queue_threads", batchIO = "batch_io"
@@ -14,6 +15,11 @@ extension DeviceDefinition: Codable {
         try fields.encode(name, forKey: .name)
         try fields.encode(target.kind, forKey: .target)
         try fields.encodeIfPresent(target.path, forKey: .path)
+        if case .nbd(let export) = target {
+            // Never with credentials: the stored URI keeps them for connecting, the wire shows them to nobody.
+            try fields.encode(export.displayURI, forKey: .uri)
+            try fields.encode(export.reconnectTimeoutSeconds, forKey: .reconnectTimeout)
+        }
         try fields.encode(sizeBytes, forKey: .size)
         try fields.encode(queues, forKey: .queues)
         try fields.encode(queueDepth, forKey: .queueDepth)
@@ -36,6 +42,10 @@ extension DeviceDefinition: Codable {
         case .null: target = .null
         case .memory: target = .memory
         case .file: target = .file(path: try fields.decode(String.self, forKey: .path))
+        case .nbd:
+            target = .nbd(NBDExportDefinition(
+                uri: try fields.decode(String.self, forKey: .uri),
+                reconnectTimeoutSeconds: try fields.decode(Int.self, forKey: .reconnectTimeout)))
         }
         self.init(
             name: try fields.decode(String.self, forKey: .name), target: target,

@@ -28,8 +28,18 @@ extension DeviceDefinition {
         else {
             throw fail("name must be 1-64 characters of A-Z a-z 0-9 . _ -")
         }
-        if case .file(let path) = target, !path.hasPrefix("/") {
+        switch target {
+        case .file(let path) where !path.hasPrefix("/"):
             throw fail("a file device needs an absolute \"path\", not \"\(path)\"")
+        case .nbd(let export):
+            if let problem = export.uriProblem { throw fail(problem) }
+            let range = NBDExportDefinition.reconnectTimeoutRange
+            guard range.contains(export.reconnectTimeoutSeconds) else {
+                throw fail("reconnect_timeout must be between \(range.lowerBound) and \(range.upperBound) seconds, "
+                           + "not \(export.reconnectTimeoutSeconds)")
+            }
+        default:
+            break
         }
         guard blockSize == 512 || blockSize == 4096 else {
             throw fail("block_size must be 512 or 4096, not \(blockSize)")

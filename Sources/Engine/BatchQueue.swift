@@ -93,6 +93,7 @@ final class BatchQueue<Handler: QueueHandler>: QueueThread, @unchecked Sendable 
                                      userData: CompletionKind.wake.userData(0))
             }
             try ring.submit()
+            try handler.start(ring: ring, events: TargetEvents())
         } catch let error as EngineError {
             fail(error)
             return
@@ -238,6 +239,13 @@ final class BatchQueue<Handler: QueueHandler>: QueueThread, @unchecked Sendable 
                         logger.critical("COMMIT_IO_CMDS handled \(completion.result) of \(expected) bytes")
                     }
                     commits.done(low)
+                case .targetEvent:
+                    handler.event(completion, ring: ring, events: TargetEvents()) { tag, result in
+                        let request = Request(tag: tag, descriptor: window.descriptor(tag: Int(tag)),
+                                              buffer: resources.buffer(tag: Int(tag)))
+                        backingInFlight -= 1
+                        finish(request, result: result)
+                    }
                 case .wake:
                     leaving = true
                 case .prepare, .ublkCommand, nil:

@@ -56,6 +56,9 @@ public final class Device: Sendable {
 
     public func statistics() -> QueueStatistics { queueStatistics().reduce(QueueStatistics(), +) }
 
+    /// The target's connections (network targets), nil for the others.
+    public var connectionStatus: ConnectionStatus? { target.connectionStatus }
+
     /// Removes the disk: the driver aborts every queued command, the queue threads exit, and this process lets go
     /// of the char device. The device id stays allocated in the driver until `delete()`.
     public func stop() throws(EngineError) {

@@ -101,6 +101,9 @@ public final class Engine: Sendable {
             return NullTarget()
         case .memory:
             return try MemoryTarget(sizeBytes: definition.sizeBytes)
+        case .nbd(let export):
+            return try NBDTarget(export, sizeBytes: definition.sizeBytes, readOnly: definition.readOnly,
+                                 queues: definition.queues)
         case .file(let path):
             let target = try FileTarget(path: path, readOnly: definition.readOnly,
                                         logicalBlockSize: definition.blockSize, paths: paths)
@@ -243,7 +246,8 @@ public final class Engine: Sendable {
         let blockShift = UInt8(definition.blockSize.trailingZeroBitCount)
         var attributes: DeviceAttributes = []
         if definition.readOnly { attributes.insert(.readOnly) }
-        if target.hasVolatileCache { attributes.formUnion([.volatileCache, .forceUnitAccess]) }
+        if target.hasVolatileCache { attributes.insert(.volatileCache) }
+        if target.hasVolatileCache && target.forceUnitAccess { attributes.insert(.forceUnitAccess) }
         let basic = BasicParams(
             attributes: attributes, logicalBlockShift: blockShift, physicalBlockShift: max(blockShift, 12),
             ioOptimalShift: max(blockShift, 12), ioMinimumShift: blockShift,

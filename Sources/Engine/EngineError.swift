@@ -13,6 +13,8 @@ public enum EngineError: Error, Equatable, CustomStringConvertible {
     case backingStore(path: String, reason: String)
     /// The backing path lies outside the directories the daemon may use (`--allow-dir`).
     case pathNotAllowed(path: String, reason: String)
+    /// A network backing store (an NBD server) refused or could not be reached; `message` is the client library's.
+    case network(what: String, message: String, errno: Errno)
     /// The kernel does not grant a feature the definition needs.
     case featureUnavailable(Features, reason: String)
     /// A system call of the engine's own failed (mmap, open of the char device, thread creation).
@@ -31,6 +33,8 @@ public enum EngineError: Error, Equatable, CustomStringConvertible {
             return message
         case .backingStore(let path, let reason):
             return "backing store \(path): \(reason)"
+        case .network(let what, let message, _):
+            return "\(what): \(message)"
         case .pathNotAllowed(let path, let reason):
             return "\(path) \(reason)"
         case .featureUnavailable(let features, let reason):

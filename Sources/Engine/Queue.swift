@@ -57,6 +57,12 @@ final class Queue<Handler: QueueHandler>: QueueThread, @unchecked Sendable {
             fail(.queueSetup(queue: queueID, "fetching the tags: \(error)"))
             return
         }
+        do {
+            try handler.start(ring: ring, events: TargetEvents())
+        } catch {
+            fail(error)
+            return
+        }
         signalReady()
         serve(resources, handler: &handler)
         logger.debug("queue thread exits")
@@ -111,6 +117,14 @@ final class Queue<Handler: QueueHandler>: QueueThread, @unchecked Sendable {
                     let next = handler.complete(request, result: completion.result, ring: ring,
                                                 userData: CompletionKind.backingIO.userData(tag))
                     if case .complete(let result) = next {
+                        backingInFlight -= 1
+                        commit(ring, request, result: result)
+                        commandsInKernel += 1
+                    }
+                case .targetEvent:
+                    handler.event(completion, ring: ring, events: TargetEvents()) { tag, result in
+                        let request = Request(tag: tag, descriptor: window.descriptor(tag: Int(tag)),
+                                              buffer: resources.buffer(tag: Int(tag)))
                         backingInFlight -= 1
                         commit(ring, request, result: result)
                         commandsInKernel += 1

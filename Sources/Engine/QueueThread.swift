@@ -30,6 +30,8 @@ enum CompletionKind: UInt64 {
     case prepare = 3
     case commit = 4
     case fetch = 5
+    /// A target's own submission (an NBD socket's poll, a reconnect timer); the low 16 bits are the target's.
+    case targetEvent = 6
 
     @inline(__always) func userData(_ low: Int) -> UInt64 { rawValue << 16 | UInt64(low) }
 }

@@ -14,6 +14,10 @@ public protocol Target: AnyObject, Sendable {
     var supportsZeroCopy: Bool { get }
     /// Whether FLUSH and FUA mean anything here (a volatile cache the kernel must ask us to flush).
     var hasVolatileCache: Bool { get }
+    /// Whether a write can be made durable on its own (FUA) rather than through a later FLUSH.
+    var forceUnitAccess: Bool { get }
+    /// The state of the target's connections, for targets that have them (network storage).
+    var connectionStatus: ConnectionStatus? { get }
     /// DISCARD / WRITE_ZEROES limits, or nil if the target offers neither.
     func discardParams(logicalBlockSize: Int) -> DiscardParams?
     /// Makes the backing store hold at least `bytes`, before the device grows to that size.
@@ -22,6 +26,11 @@ public protocol Target: AnyObject, Sendable {
     func makeHandler(queue: Int, depth: Int) throws(EngineError) -> Handler
     /// Releases what `open` acquired; called once every queue has stopped.
     func close()
+}
+
+extension Target {
+    public var forceUnitAccess: Bool { hasVolatileCache }
+    public var connectionStatus: ConnectionStatus? { nil }
 }
 
 /// Serves the requests of one queue. Runs only on that queue's thread; must not allocate, lock or block.
@@ -34,8 +43,27 @@ public protocol QueueHandler {
     mutating func serve(_ request: Request, ring: borrowing Ring, userData: UInt64) -> Disposition
     /// A backing operation submitted for `request` completed with `result`.
     mutating func complete(_ request: Request, result: Int32, ring: borrowing Ring, userData: UInt64) -> Disposition
+    /// Called once on the queue thread before the first request: submits what the target watches for itself (a
+    /// socket's readiness), with user data from `events`.
+    mutating func start(ring: borrowing Ring, events: TargetEvents) throws(EngineError)
+    /// A completion of one of the target's own submissions. The requests it finishes go to `finish` (tag, result),
+    /// each exactly once, as if `complete` had returned `.complete(result)` for it.
+    mutating func event(_ completion: Completion, ring: borrowing Ring, events: TargetEvents,
+                        finish: (UInt16, Int32) -> Void)
     /// Frees per-queue memory after the queue's last request.
     mutating func release()
+}
+
+extension QueueHandler {
+    public mutating func start(ring: borrowing Ring, events: TargetEvents) throws(EngineError) {}
+    public mutating func event(_ completion: Completion, ring: borrowing Ring, events: TargetEvents,
+                               finish: (UInt16, Int32) -> Void) {}
+}
+
+/// The user data of a target's own submissions: 16 bits of the target's choosing, told apart from the queue's.
+public struct TargetEvents: Sendable {
+    @inline(__always)
+    public func userData(_ id: UInt16) -> UInt64 { CompletionKind.targetEvent.userData(Int(id)) }
 }
 
 /// A request as a target sees it.

@@ -33,17 +33,28 @@ public struct CreateDeviceRequest: Sendable, Equatable {
         let name = try fields.string(Field.name.rawValue, required: true)!
         let kind = try fields.choice(Field.target.rawValue, TargetKind.self, required: true)!
         let path = try fields.string(Field.path.rawValue)
+        let uri = try fields.string(Field.uri.rawValue)
+        let reconnectTimeout = try fields.integer(Field.reconnectTimeout.rawValue)
         let size = try fields.size(Field.size.rawValue)
         create = try fields.bool("create") ?? false
+        if kind != .file {
+            if path != nil { throw .validation("\"path\" is only for file devices") }
+            if create { throw .validation("\"create\" is only for file devices") }
+        }
+        if kind != .nbd && (uri != nil || reconnectTimeout != nil) {
+            throw .validation("\"uri\" and \"reconnect_timeout\" are only for nbd devices")
+        }
         let target: TargetDefinition
         switch kind {
         case .file:
             guard let path, path.hasPrefix("/") else { throw .validation("a file device needs an absolute \"path\"") }
             if create && size == nil { throw .validation("\"create\": true needs a \"size\"") }
             target = .file(path: path)
+        case .nbd:
+            guard let uri else { throw .validation("an nbd device needs a \"uri\", e.g. nbd://host:10809/export") }
+            target = .nbd(NBDExportDefinition(
+                uri: uri, reconnectTimeoutSeconds: reconnectTimeout ?? NBDExportDefinition.defaultReconnectTimeoutSeconds))
         case .null, .memory:
-            if path != nil { throw .validation("\"path\" is only for file devices") }
-            if create { throw .validation("\"create\" is only for file devices") }
             if size == nil { throw .validation("a \(kind.rawValue) device needs a \"size\"") }
             target = kind == .null ? .null : .memory
         }

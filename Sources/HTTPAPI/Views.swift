@@ -15,12 +15,14 @@ public struct DeviceView: Encodable, Sendable, Equatable {
     public var error: String?
     public var recoveries: Int
     public var lastRecovery: EventView?
+    /// Network targets: the connections to the server.
+    public var connection: ConnectionView?
     public var createdAt: Date
     public var updatedAt: Date
 
     public init(id: UInt32, definition: DeviceDefinition, state: String, desiredState: String, blockDevice: String?,
-                backingIO: String?, error: String?, recoveries: Int, lastRecovery: EventView?, createdAt: Date,
-                updatedAt: Date) {
+                backingIO: String?, error: String?, recoveries: Int, lastRecovery: EventView?,
+                connection: ConnectionView? = nil, createdAt: Date, updatedAt: Date) {
         self.id = id
         self.definition = definition
         self.state = state
@@ -30,6 +32,7 @@ public struct DeviceView: Encodable, Sendable, Equatable {
         self.error = error
         self.recoveries = recoveries
         self.lastRecovery = lastRecovery
+        self.connection = connection
         self.createdAt = createdAt
         self.updatedAt = updatedAt
     }
@@ -37,7 +40,7 @@ public struct DeviceView: Encodable, Sendable, Equatable {
     enum Field: String, CodingKey {
         case id, state, error, recoveries
         case desiredState = "desired_state", blockDevice = "block_device", backingIO = "backing_io"
-        case lastRecovery = "last_recovery", createdAt = "created_at", updatedAt = "updated_at"
+        case lastRecovery = "last_recovery", createdAt = "created_at", updatedAt = "updated_at", connection
     }
 
     /// Explicit keys: the router's encoder converts camelCase keys to snake_case, which the definition's own
@@ -53,8 +56,23 @@ public struct DeviceView: Encodable, Sendable, Equatable {
         try fields.encodeIfPresent(error, forKey: .error)
         try fields.encode(recoveries, forKey: .recoveries)
         try fields.encodeIfPresent(lastRecovery, forKey: .lastRecovery)
+        try fields.encodeIfPresent(connection, forKey: .connection)
         try fields.encode(createdAt, forKey: .createdAt)
         try fields.encode(updatedAt, forKey: .updatedAt)
+    }
+}
+
+/// A network target's connections: `connected`, `reconnecting` (I/O waits), `failing` (past the reconnect timeout,
+/// I/O fails), and how often they went and came back since the device's queues started.
+public struct ConnectionView: Codable, Sendable, Equatable {
+    public var state: String
+    public var disconnects: UInt64
+    public var reconnects: UInt64
+
+    public init(state: String, disconnects: UInt64, reconnects: UInt64) {
+        self.state = state
+        self.disconnects = disconnects
+        self.reconnects = reconnects
     }
 }
 

@@ -42,6 +42,13 @@ struct DeviceRow: FetchableRecord, PersistableRecord {
                 throw StoreError.database("devices.path of file device \(id): NULL")
             }
             target = .file(path: path)
+        case .nbd:
+            guard let uri: String = try row.decode(forColumn: "uri"),
+                  let timeout: Int = try row.optionalInteger("reconnect_timeout_s", of: "devices")
+            else {
+                throw StoreError.database("devices.uri or reconnect_timeout_s of nbd device \(id): NULL")
+            }
+            target = .nbd(NBDExportDefinition(uri: uri, reconnectTimeoutSeconds: timeout))
         }
         let definition = DeviceDefinition(
             name: try row.decode(forColumn: "name"), target: target,
@@ -74,6 +81,10 @@ struct DeviceRow: FetchableRecord, PersistableRecord {
         container["name"] = definition.name
         container["target"] = definition.target.kind.rawValue
         container["path"] = definition.target.path
+        if case .nbd(let export) = definition.target {
+            container["uri"] = export.uri
+            container["reconnect_timeout_s"] = export.reconnectTimeoutSeconds
+        }
         container["size_bytes"] = size
         container["block_size"] = definition.blockSize
         container["queues"] = definition.queues

@@ -22,6 +22,14 @@ enum SchemaMigrator {
     ) throws {
         let ordered = migrations.sorted { $0.version < $1.version }
         let known = ordered.last?.version ?? 0
+        // The common case, a schema already up to date, with one read and no write lock: a daemon restarting
+        // after a crash must not wait for a writer's lock or a disk busy with its devices' backlog.
+        let upToDate = try writer.read { db -> Bool in
+            guard try db.tableExists("schema_migrations") else { return false }
+            let applied = try Set(Int.fetchAll(db, sql: "SELECT version FROM schema_migrations"))
+            return applied == Set(ordered.map(\.version))
+        }
+        if upToDate { return }
         try writer.writeWithoutTransaction { db in
             try db.inTransaction(.immediate) {
                 try db.execute(sql: createTable)

@@ -72,6 +72,32 @@ extension Ring {
         finish(sqe, file, userData: userData)
     }
 
+    /// Waits for `events` (POLLIN, POLLOUT) on `descriptor`; `multishot` stays armed and posts a completion with
+    /// `Completion.hasMore` at each readiness until removed or the file goes.
+    public func preparePoll(_ descriptor: Int32, events: UInt32, multishot: Bool, userData: UInt64) throws(Errno) {
+        guard let sqe = io_uring_get_sqe(ring) else { throw Errno.resourceTemporarilyUnavailable }
+        if multishot {
+            io_uring_prep_poll_multishot(sqe, descriptor, events)
+        } else {
+            io_uring_prep_poll_add(sqe, descriptor, events)
+        }
+        io_uring_sqe_set_data64(sqe, userData)
+    }
+
+    /// Removes the poll submitted with `target` as its user data; that poll then completes with -ECANCELED.
+    public func preparePollRemove(_ target: UInt64, userData: UInt64) throws(Errno) {
+        guard let sqe = io_uring_get_sqe(ring) else { throw Errno.resourceTemporarilyUnavailable }
+        io_uring_prep_poll_remove(sqe, target)
+        io_uring_sqe_set_data64(sqe, userData)
+    }
+
+    /// Completes with -ETIME after the interval `timer` holds (which must stay valid until the submission).
+    public func prepareTimeout(_ timer: UnsafeMutablePointer<TimerInterval>, userData: UInt64) throws(Errno) {
+        guard let sqe = io_uring_get_sqe(ring) else { throw Errno.resourceTemporarilyUnavailable }
+        timer.withMemoryRebound(to: __kernel_timespec.self, capacity: 1) { io_uring_prep_timeout(sqe, $0, 0, 0) }
+        io_uring_sqe_set_data64(sqe, userData)
+    }
+
     public func prepareNop(userData: UInt64) throws(Errno) {
         guard let sqe = io_uring_get_sqe(ring) else { throw Errno.resourceTemporarilyUnavailable }
         io_uring_prep_nop(sqe)
@@ -116,5 +142,17 @@ extension Ring {
             curing_prep_uring_cmd(sqe, fd, operation, $0.baseAddress, UInt32($0.count), UInt32(submissionEntrySize))
         }
         return sqe
+    }
+}
+
+/// The interval of an io_uring timeout (`struct __kernel_timespec`), kept by its owner until submitted.
+public struct TimerInterval: Sendable {
+    var timespec = __kernel_timespec()
+
+    public init() {}
+
+    public mutating func set(_ duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        timespec = __kernel_timespec(tv_sec: seconds, tv_nsec: attoseconds / 1_000_000_000)
     }
 }

@@ -86,6 +86,17 @@ public final class Ring {
         return count
     }
 
+    /// Waits until a completion is ready or `timeout` passes, without consuming it. False when the time ran out.
+    public func wait(timeout: Duration) throws(Errno) -> Bool {
+        let (seconds, attoseconds) = timeout.components
+        var interval = __kernel_timespec(tv_sec: seconds, tv_nsec: attoseconds / 1_000_000_000)
+        var cqe: UnsafeMutablePointer<io_uring_cqe>? = nil
+        let rc = io_uring_wait_cqe_timeout(ring, &cqe, &interval)
+        if rc == -ETIME { return false }
+        if rc < 0 && rc != -EINTR { throw Errno(rawValue: -rc) }
+        return true
+    }
+
     /// Waits for one completion and consumes it.
     public func waitCompletion() throws(Errno) -> Completion {
         var cqe: UnsafeMutablePointer<io_uring_cqe>? = nil

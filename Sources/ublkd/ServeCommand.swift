@@ -10,8 +10,9 @@ struct ServeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve", abstract: "Serve one device in the foreground until interrupted.")
 
-    @Option(help: "null, memory or file.") var target: String
+    @Option(help: "null, memory, file or nbd.") var target: String
     @Option(help: "Backing file or block device (file target).") var path: String?
+    @Option(help: "NBD URI of the export (nbd target), e.g. nbd://127.0.0.1:10809/export.") var uri: String?
     @Option(help: "Device size in bytes (default: the backing file's size).") var size: UInt64?
     @Option(help: "Device id (default: the driver picks one).") var id: UInt32?
     @Option var queues = 1
@@ -39,6 +40,16 @@ struct ServeCommand: ParsableCommand {
             if sizeBytes == nil {
                 let end = Self.fileSize(path)
                 sizeBytes = end.map { $0 / UInt64(blockSize) * UInt64(blockSize) }
+            }
+        case .nbd:
+            guard let uri else { throw ValidationError("--uri is required for the nbd target") }
+            target = .nbd(NBDExportDefinition(uri: uri))
+            if sizeBytes == nil {
+                do {
+                    sizeBytes = try NBDTarget.probe(uri: uri).sizeBytes / UInt64(blockSize) * UInt64(blockSize)
+                } catch {
+                    throw ValidationError("\(error)")
+                }
             }
         }
         guard let sizeBytes else { throw ValidationError("--size is required") }

@@ -196,6 +196,10 @@ final class FakeBackend: DeviceBackend, @unchecked Sendable {
     func backingFileSize(_ path: String) -> UInt64? { state.withLock { $0.files[path] } }
 
     func kernelDeviceIDs() -> Set<UInt32> { state.withLock { Set($0.kernel.keys) } }
+
+    func probeExport(_ uri: String) throws(EngineError) -> NBDExport {
+        throw .network(what: "connecting to the export", message: "the fake has no NBD server", errno: .notSupported)
+    }
 }
 
 /// A device the fake serves.
@@ -218,6 +222,7 @@ final class FakeServedDevice: ServedDevice, @unchecked Sendable {
     var batchIO: Bool { false }
     var ioDescription: String { path == nil ? "none" : "direct" }
     func queueStatistics() -> [QueueStatistics] { [QueueStatistics()] }
+    var connectionStatus: ConnectionStatus? { nil }
 
     func stopAndDelete() throws(EngineError) {
         try backend.enter(.stopServed)

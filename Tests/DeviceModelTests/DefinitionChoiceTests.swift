@@ -11,7 +11,7 @@ struct DefinitionChoiceTests {
         #expect(throws: DefinitionError("recovery must be one of reissue, fail_io, none, not \"retry\"")) {
             try RecoveryMode.parse("retry")
         }
-        #expect(throws: DefinitionError("target must be one of null, file, memory, not \"NULL\"")) {
+        #expect(throws: DefinitionError("target must be one of null, file, memory, nbd, not \"NULL\"")) {
             try TargetKind.parse("NULL")
         }
     }
@@ -23,7 +23,7 @@ struct DefinitionChoiceTests {
             queueThreads: 2, batchIO: true)
         let json = try JSONEncoder().encode(definition)
         let object = try #require(try JSONSerialization.jsonObject(with: json) as? [String: Any])
-        #expect(Set(object.keys) == Set(DeviceDefinition.Field.allCases.map(\.rawValue)))
+        #expect(Set(object.keys) == Set(DeviceDefinition.Field.allCases.map(\.rawValue)).subtracting(["uri", "reconnect_timeout"]))
         #expect(object["target"] as? String == "file" && object["path"] as? String == "/srv/db.img")
         #expect(object["io_mode"] as? String == "copy" && object["recovery"] as? String == "fail_io")
         #expect(try JSONDecoder().decode(DeviceDefinition.self, from: json) == definition)
@@ -37,5 +37,31 @@ struct DefinitionChoiceTests {
         let definition = try JSONDecoder().decode(DeviceDefinition.self, from: Data(old.utf8))
         #expect(definition.target == .null && definition.pinQueues && definition.queueThreads == 1)
         #expect(!definition.batchIO)
+    }
+}
+
+@Suite("NBD URIs: checked in shape, shown without credentials")
+struct NBDExportDefinitionTests {
+    @Test(arguments: [
+        "nbd://localhost/disk", "nbd://127.0.0.1:10809/", "nbd://[::1]:10809/export", "nbds://user@host/e",
+        "nbd+unix:///export?socket=/run/x.sock", "nbds+unix://?socket=/s&tls-psk-file=/k",
+    ])
+    func accepted(_ uri: String) {
+        #expect(NBDExportDefinition(uri: uri).uriProblem == nil, "\(uri)")
+    }
+
+    @Test(arguments: [
+        "", "localhost:10809", "http://host/e", "nbd://", "nbd://:10809/e", "nbd://host:99999/e", "nbd://host:x/e",
+        "nbd+unix:///export", "nbd://host/exp ort", "nbd+vsock://1/e",
+    ])
+    func refused(_ uri: String) {
+        #expect(NBDExportDefinition(uri: uri).uriProblem != nil, "\(uri)")
+    }
+
+    @Test func credentialsNeverShow() {
+        #expect(NBDExportDefinition(uri: "nbds://alice:secret@host:10809/e").displayURI == "nbds://host:10809/e")
+        #expect(NBDExportDefinition(uri: "nbds+unix:///e?socket=/s&tls-psk-file=/etc/k").displayURI
+                == "nbds+unix:///e?socket=/s")
+        #expect(NBDExportDefinition(uri: "nbd://host/e").displayURI == "nbd://host/e")
     }
 }

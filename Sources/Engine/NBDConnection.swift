@@ -1,0 +1,134 @@
+import CNBD
+import Glibc
+import SystemPackage
+
+/// One connection to an NBD server through libnbd, which owns the protocol: the handshake, structured replies,
+/// TLS, URIs. A queue's connection is driven by its queue thread alone (aio calls, notifications, completion
+/// callbacks all run there).
+///
+/// SAFETY: `handle` comes from `nbd_create` in init and goes to `nbd_close` exactly once, in `close()` or deinit;
+/// no method is called after `close()`.
+final class NBDConnection {
+    private var handle: OpaquePointer?
+
+    init(name: String) throws(EngineError) {
+        guard let created = nbd_create() else { throw Self.failure("nbd_create") }
+        handle = created
+        _ = nbd_set_handle_name(created, name)
+        // The buffers are the queue's own, filled in full by every successful read: libnbd need not clear them.
+        _ = nbd_set_pread_initialize(created, false)
+        // A URI may name its TLS key file (tls-psk-file); the operator wrote the URI.
+        _ = nbd_set_uri_allow_local_file(created, true)
+    }
+
+    deinit { close() }
+
+    func close() {
+        if let handle { nbd_close(handle) }
+        handle = nil
+    }
+
+    private var h: OpaquePointer { handle! }
+
+    /// Connects and negotiates, blocking until the export is ready to use.
+    func connect(uri: String) throws(EngineError) {
+        if nbd_connect_uri(h, uri) != 0 { throw Self.failure("connecting to the export") }
+    }
+
+    /// Starts connecting without blocking; the socket then needs driving (`descriptor`, `direction`, `notify*`)
+    /// until `isReady` or `isDead`.
+    func startConnecting(uri: String) throws(EngineError) {
+        if nbd_aio_connect_uri(h, uri) != 0 { throw Self.failure("connecting to the export") }
+    }
+
+    var export: NBDExport {
+        let size = nbd_get_size(h)
+        let maximum = nbd_get_block_size(h, Int32(LIBNBD_SIZE_MAXIMUM))
+        return NBDExport(
+            sizeBytes: size > 0 ? UInt64(size) : 0, readOnly: nbd_is_read_only(h) == 1,
+            canFlush: nbd_can_flush(h) == 1, canFUA: nbd_can_fua(h) == 1, canTrim: nbd_can_trim(h) == 1,
+            canZero: nbd_can_zero(h) == 1, canMultiConn: nbd_can_multi_conn(h) == 1,
+            maximumBlockBytes: maximum > 0 ? UInt64(maximum) : nil,
+            tls: nbd_get_tls_negotiated(h) == 1)
+    }
+
+    // MARK: driving the socket
+
+    var descriptor: Int32 { nbd_aio_get_fd(h) }
+    /// What the connection waits for: LIBNBD_AIO_DIRECTION_READ and/or _WRITE.
+    var direction: UInt32 { nbd_aio_get_direction(h) }
+    var isReady: Bool { nbd_aio_is_ready(h) == 1 || nbd_aio_is_processing(h) == 1 }
+    var isDead: Bool { nbd_aio_is_dead(h) == 1 || nbd_aio_is_closed(h) == 1 }
+    var wantsWrite: Bool { direction & UInt32(LIBNBD_AIO_DIRECTION_WRITE) != 0 }
+
+    /// The socket is readable (or writable): libnbd reads (writes) what it can. False when the connection failed.
+    func notifyReadable() -> Bool { nbd_aio_notify_read(h) == 0 }
+    func notifyWritable() -> Bool { nbd_aio_notify_write(h) == 0 }
+
+    // MARK: commands; the completion runs `callback` with `context` on this thread, from a later notify
+
+    func read(into buffer: UnsafeMutableRawPointer, count: Int, offset: UInt64,
+              _ completion: nbd_completion_callback) -> Bool {
+        nbd_aio_pread(h, buffer, count, offset, completion, 0) >= 0
+    }
+
+    func write(from buffer: UnsafeRawPointer, count: Int, offset: UInt64, forceUnitAccess: Bool,
+               _ completion: nbd_completion_callback) -> Bool {
+        nbd_aio_pwrite(h, buffer, count, offset, completion, forceUnitAccess ? UInt32(LIBNBD_CMD_FLAG_FUA) : 0) >= 0
+    }
+
+    func flush(_ completion: nbd_completion_callback) -> Bool {
+        nbd_aio_flush(h, completion, 0) >= 0
+    }
+
+    func trim(count: UInt64, offset: UInt64, _ completion: nbd_completion_callback) -> Bool {
+        nbd_aio_trim(h, count, offset, completion, 0) >= 0
+    }
+
+    func zero(count: UInt64, offset: UInt64, mayUnmap: Bool, _ completion: nbd_completion_callback) -> Bool {
+        nbd_aio_zero(h, count, offset, completion, mayUnmap ? 0 : UInt32(LIBNBD_CMD_FLAG_NO_HOLE)) >= 0
+    }
+
+    // MARK: errors
+
+    /// Whether this libnbd can speak TLS at all (`nbds://`).
+    static var supportsTLS: Bool {
+        guard let probe = nbd_create() else { return false }
+        defer { nbd_close(probe) }
+        return nbd_supports_tls(probe) == 1
+    }
+
+    /// libnbd's own message for the failed call, which names the cause (refused connection, unknown export, TLS).
+    static func failure(_ what: String) -> EngineError {
+        let message = nbd_get_error().map { String(cString: $0) } ?? "unknown error"
+        let code = nbd_get_errno()
+        return .network(what: what, message: message, errno: Errno(rawValue: code == 0 ? EIO : code))
+    }
+}
+
+/// What an export offers, as the server told at the handshake.
+public struct NBDExport: Sendable, Equatable {
+    public var sizeBytes: UInt64
+    public var readOnly: Bool
+    public var canFlush: Bool
+    public var canFUA: Bool
+    public var canTrim: Bool
+    public var canZero: Bool
+    /// Several connections see one another's writes, and a flush on one covers all (NBD_FLAG_CAN_MULTI_CONN).
+    public var canMultiConn: Bool
+    public var maximumBlockBytes: UInt64?
+    public var tls: Bool
+
+    /// Why a device of this size, access and queue count cannot be served from this export, if it cannot.
+    public func refusal(sizeBytes: UInt64, readOnly: Bool, queues: Int) -> String? {
+        if sizeBytes > self.sizeBytes {
+            return "the export holds \(self.sizeBytes) bytes, less than the device size \(sizeBytes)"
+        }
+        if self.readOnly && !readOnly { return "the export is read-only" }
+        if queues > 1 && !canMultiConn {
+            return "the server does not let several connections share the export (no NBD multi-conn): "
+                + "use \"queues\": 1"
+        }
+        return nil
+    }
+}
