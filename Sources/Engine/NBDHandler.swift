@@ -5,7 +5,7 @@ import UblkABI
 import URing
 
 /// The requests of one queue sent over its own NBD connection. libnbd speaks the protocol; the queue's ring
-/// watches the socket (a multishot poll for replies, a one-shot poll when a send could not finish), so one
+/// watches the socket (a poll for replies, another when a send could not finish), so one
 /// `io_uring_enter` drives ublk commands and network I/O alike.
 ///
 /// A lost connection is reconnected (with backoff) while its requests wait, each sent again on the new
@@ -88,6 +88,8 @@ public struct NBDHandler: QueueHandler {
         }
         switch send(tag) {
         case .sent:
+            // A send that did not fit the socket's buffer waits for it to drain.
+            armWriteIfNeeded(ring, TargetEvents())
             return .pending
         case .refused(let errno):
             return .complete(-errno)
@@ -128,7 +130,7 @@ public struct NBDHandler: QueueHandler {
                 lost(ring, events, now, finish: finish)
                 return
             }
-            if event == .readable && !completion.hasMore { try? watchReadable(ring, events) }
+            if event == .readable { try? watchReadable(ring, events) }
             armWriteIfNeeded(ring, events)
         case .connecting where current:
             let revents = UInt32(max(0, completion.result))
@@ -160,7 +162,7 @@ public struct NBDHandler: QueueHandler {
         let request = requests[tag]
         let descriptor = request.descriptor
         let callback = nbd_completion_callback(callback: nbdCommandCompleted, user_data: contexts + tag, free: nil)
-        let offset = UInt64(descriptor.byteOffset)
+        let offset = descriptor.startSector << 9
         let accepted: Bool
         switch descriptor.operation {
         case .read:
@@ -295,8 +297,10 @@ public struct NBDHandler: QueueHandler {
         armWriteIfNeeded(ring, events)
     }
 
+    /// One-shot, armed again after each reply: a poll checks readiness when armed, so replies libnbd left in the
+    /// socket are seen (a multishot poll only reports new arrivals).
     private func watchReadable(_ ring: borrowing Ring, _ events: TargetEvents) throws(Errno) {
-        try ring.preparePoll(connection.descriptor, events: UInt32(POLLIN), multishot: true,
+        try ring.preparePoll(connection.descriptor, events: UInt32(POLLIN), multishot: false,
                              userData: events.userData(eventID(.readable)))
     }
 

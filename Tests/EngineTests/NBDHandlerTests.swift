@@ -120,6 +120,23 @@ struct NBDHandlerTests {
         #expect(target.connectionStatus?.state == .connected)
     }
 
+    /// More than the socket's buffer at once: sends that cannot finish wait for the socket to drain.
+    @Test func aFullQueueOfLargeWritesCompletes() throws {
+        try startServer()
+        defer { try? stopServer() }
+        let (_, driver) = try handler()
+        for tag in UInt16(0)..<8 {
+            memset(driver.buffer(tag), Int32(tag) + 1, 65536)
+            driver.serve(driver.request(tag, .write, sector: UInt64(tag) * 128, bytes: 65536))
+        }
+        for tag in UInt16(0)..<8 { #expect(try driver.wait(for: tag) == 65536, "write \(tag)") }
+        for tag in UInt16(0)..<8 { driver.serve(driver.request(tag, .read, sector: UInt64(7 - tag) * 128, bytes: 65536)) }
+        for tag in UInt16(0)..<8 {
+            #expect(try driver.wait(for: tag) == 65536, "read \(tag)")
+            #expect(driver.buffer(tag).load(as: UInt8.self) == UInt8(8 - tag))
+        }
+    }
+
     @Test func aRequestWaitsForAServerThatComesBack() throws {
         try startServer()
         let (target, driver) = try handler(timeout: 10)

@@ -24,6 +24,7 @@ PAIRS = {
     "null": "null: ublkd null target, ublksrv null / null_blk",
     "ext4": "file on ext4: ublkd file target, ublksrv loop / kernel loop with direct I/O",
     "tmpfs": "file on tmpfs: ublkd file target, ublksrv loop / kernel loop with direct I/O",
+    "nbd": "nbdkit memory export on loopback TCP: ublkd nbd target / the kernel's nbd driver (nbd-client)",
 }
 
 
@@ -188,11 +189,14 @@ GOALS = [
     ("file 4k randwrite QD32 IOPS vs ublksrv loop", "ext4", "randwrite-4k-qd32", "iops", 1.1, 1.1, True, "ublksrv"),
     ("null 4k randread QD32 IOPS vs ublksrv null", "null", "randread-4k-qd32", "iops", 1.1, 1.1, True, "ublksrv"),
     ("null 4k randwrite QD32 IOPS vs ublksrv null", "null", "randwrite-4k-qd32", "iops", 1.1, 1.1, True, "ublksrv"),
+    ("nbd 4k randread QD32 IOPS vs kernel nbd", "nbd", "randread-4k-qd32", "iops", 1.3, 1.3, True, "ref"),
+    ("nbd 4k randwrite QD32 IOPS vs kernel nbd", "nbd", "randwrite-4k-qd32", "iops", 1.3, 1.3, True, "ref"),
+    ("nbd 4k randread QD1 p99 latency vs kernel nbd", "nbd", "randread-4k-qd1", "p99", 1.0, 1.0, False, "ref"),
 ]
 
 
 def goals(say, kind, modes, has_srv, medians):
-    say(f"Goals of issue 7 on this kernel ({kind}; 'file' = the backing file on ext4 on the virtio disk)")
+    say(f"Goals on this kernel ({kind}; 'file' = the backing file on ext4 on the virtio disk)")
     rows = []
     for label, pair, job, key, g_new, g_stable, higher, against in GOALS:
         goal = g_new if kind == "newest" else g_stable
@@ -368,7 +372,8 @@ def main():
                           f"{min(per):.2f}-{max(per):.2f}" if per else "-"]
             sys_rows.append(syrow)
 
-    say("IOPS medians (ref = null_blk for the null pair, loop with direct I/O for the file pairs;"
+    say("IOPS medians (ref = null_blk for the null pair, loop with direct I/O for the file pairs, the kernel's nbd"
+        " driver for the nbd pair;"
         " x/y = ratio of medians; for the 128k jobs the IOPS ratio is the bandwidth ratio)")
     say(table(header, rows, 2))
     say("")
