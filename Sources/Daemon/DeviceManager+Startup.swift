@@ -39,7 +39,7 @@ extension DeviceManager {
         }
         // Devices come back side by side: most of a recovery is waiting on the driver, and one slow device (its old
         // server's char device still being released) must not hold up the others.
-        let outcomes = Mutex((recovered: 0, recreated: 0, failed: 0, records: [StartupRecord]()))
+        let outcomes = Mutex((recovered: 0, recreated: 0, failed: 0, records: [StartupRecord](), late: false))
         let group = DispatchGroup()
         let slots = DispatchSemaphore(value: 8)
         for managed in toConverge {
@@ -51,6 +51,12 @@ extension DeviceManager {
                     group.leave()
                 }
                 let outcome = self.bringBack(managed)
+                let late = outcomes.withLock { $0.late }
+                if late {
+                    // The start-up went on without this device (see below): it stores its own history.
+                    if let outcome { self.finishStartup([outcome]) }
+                    return
+                }
                 outcomes.withLock { counts in
                     switch outcome?.event.outcome {
                     case nil: break
@@ -62,8 +68,16 @@ extension DeviceManager {
                 }
             }
         }
-        group.wait()
-        let (recovered, recreated, failed, pending) = outcomes.withLock { $0 }
+        // A device the driver keeps in a state no command gets through (a request that never completes) must not
+        // keep the API, and so every other device, unmanageable: past the limit the start-up goes on, and that
+        // device shows `recovering` until its bring-up ends.
+        if group.wait(timeout: .now() + startupLimit.seconds) == .timedOut {
+            logger.error("start-up: devices still coming back after \(startupLimit); the API starts without them")
+        }
+        let (recovered, recreated, failed, pending) = outcomes.withLock { counts in
+            counts.late = true
+            return (counts.recovered, counts.recreated, counts.failed, counts.records)
+        }
         // The recovery history only feeds the views: read once every device is back.
         let summaries = (try? store.eventSummaries(kinds: EventKind.recoveries)) ?? [:]
         for managed in toConverge {

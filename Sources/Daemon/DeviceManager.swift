@@ -24,6 +24,8 @@ public final class DeviceManager: Sendable {
     let storeFault = Mutex<StoreFault?>(nil)
     /// How long the lifecycle waits for the driver to notice a dead server (see `DeviceLifecycle`).
     let quiesceTimeout: Duration
+    /// How long the start-up waits for every device before the API answers anyway.
+    let startupLimit: Duration
     public let metrics: DaemonMetrics
 
     struct StoreFault: Sendable {
@@ -34,12 +36,13 @@ public final class DeviceManager: Sendable {
 
     init(store: Store, backend: any DeviceBackend, logger: Logger,
          metrics: DaemonMetrics = DaemonMetrics(version: Configuration.version),
-         quiesceTimeout: Duration = .seconds(45)) {
+         quiesceTimeout: Duration = .seconds(45), startupLimit: Duration = .seconds(90)) {
         self.metrics = metrics
         self.store = store
         self.backend = backend
         self.logger = logger
         self.quiesceTimeout = quiesceTimeout
+        self.startupLimit = startupLimit
     }
 
     func managed(_ id: UInt32) throws(DaemonError) -> ManagedDevice {

@@ -163,8 +163,7 @@ final class BatchQueue<Handler: QueueHandler>: QueueThread, @unchecked Sendable 
         @inline(__always)
         func start(tag: Int) {
             counters.inFlight.add(1, ordering: .relaxed)
-            let request = Request(tag: UInt16(tag), descriptor: window.descriptor(tag: tag),
-                                  buffer: resources.buffer(tag: tag))
+            let request = resources.request(tag: tag)
             switch handler.serve(request, ring: ring, userData: CompletionKind.backingIO.userData(tag)) {
             case .complete(let result): finish(request, result: result)
             case .pending: backingInFlight += 1
@@ -222,8 +221,7 @@ final class BatchQueue<Handler: QueueHandler>: QueueThread, @unchecked Sendable 
                         logger.warning("FETCH_IO_CMDS ended: \(Errno(rawValue: -completion.result))")
                     }
                 case .backingIO:
-                    let request = Request(tag: UInt16(low), descriptor: window.descriptor(tag: low),
-                                          buffer: resources.buffer(tag: low))
+                    let request = resources.request(tag: low)
                     let next = handler.complete(request, result: completion.result, ring: ring,
                                                 userData: CompletionKind.backingIO.userData(low))
                     if case .complete(let result) = next {
@@ -241,8 +239,7 @@ final class BatchQueue<Handler: QueueHandler>: QueueThread, @unchecked Sendable 
                     commits.done(low)
                 case .targetEvent:
                     handler.event(completion, ring: ring, events: TargetEvents()) { tag, result in
-                        let request = Request(tag: tag, descriptor: window.descriptor(tag: Int(tag)),
-                                              buffer: resources.buffer(tag: Int(tag)))
+                        let request = resources.request(tag: Int(tag))
                         backingInFlight -= 1
                         finish(request, result: result)
                     }

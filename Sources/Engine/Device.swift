@@ -89,7 +89,11 @@ public final class Device: Sendable {
         if info.flags.contains(.quiesce) {
             do {
                 try control.quiesceDevice(id, timeoutMilliseconds: Self.quiesceTimeoutMilliseconds)
-                // The queues leave by themselves once every command is aborted and their I/O is committed.
+                // The queues leave by themselves once every command is aborted and their I/O is committed; a
+                // request that cannot finish (a network server that is down) is left to the driver after a while.
+                let deadline = ContinuousClock.now + Self.drainLimit
+                while queues.contains(where: { !$0.hasEnded }) && ContinuousClock.now < deadline { usleep(10_000) }
+                queues.forEach { if !$0.hasEnded { $0.requestExit() } }
                 releaseResources()
                 logger.info("device quiesced and handed over")
                 return
@@ -118,6 +122,8 @@ public final class Device: Sendable {
 
     /// How long a hand-over waits for the requests in flight to complete before the queues leave anyway.
     static let quiesceTimeoutMilliseconds: UInt64 = 10_000
+    /// How long a quiesced hand-over waits for the requests still being served.
+    static let drainLimit: Duration = .seconds(5)
 
     /// Changes the capacity of the live disk (`UPDATE_SIZE`, kernels with `UBLK_F_UPDATE_SIZE`), the backing store
     /// prepared first. File systems on the disk are not touched (resize2fs is the user's step).

@@ -57,6 +57,7 @@ extension Engine {
         let device = try attach(definition, target: target, info: info, log: log) { () throws(EngineError) in
             try control.endUserRecovery(info.deviceID, serverPID: getpid())
         }
+        RequestTimeout.apply(deviceID: info.deviceID, log: log)
         log.info("device recovered", metadata: Self.metadata(info, target))
         return device
     }

@@ -161,6 +161,7 @@ public final class Engine: Sendable {
             let device = try attach(definition, target: target, info: info, log: log) { () throws(EngineError) in
                 try control.startDevice(info.deviceID, serverPID: getpid())
             }
+            RequestTimeout.apply(deviceID: info.deviceID, log: log)
             log.info("device started", metadata: Self.metadata(info, target))
             return device
         } catch {

@@ -4,11 +4,11 @@ import SystemPackage
 
 /// One connection to an NBD server through libnbd, which owns the protocol: the handshake, structured replies,
 /// TLS, URIs. A queue's connection is driven by its queue thread alone (aio calls, notifications, completion
-/// callbacks all run there).
+/// callbacks all run there). A value, not a class: the request path touches no reference count.
 ///
-/// SAFETY: `handle` comes from `nbd_create` in init and goes to `nbd_close` exactly once, in `close()` or deinit;
-/// no method is called after `close()`.
-final class NBDConnection {
+/// SAFETY: `handle` comes from `nbd_create` in init and goes to `nbd_close` exactly once, in `close()`, which its
+/// owner calls before dropping it; no method is called after `close()`.
+struct NBDConnection {
     private var handle: OpaquePointer?
 
     init(name: String) throws(EngineError) {
@@ -21,18 +21,61 @@ final class NBDConnection {
         _ = nbd_set_uri_allow_local_file(created, true)
     }
 
-    deinit { close() }
-
-    func close() {
+    mutating func close() {
         if let handle { nbd_close(handle) }
         handle = nil
     }
 
     private var h: OpaquePointer { handle! }
 
-    /// Connects and negotiates, blocking until the export is ready to use.
-    func connect(uri: String) throws(EngineError) {
-        if nbd_connect_uri(h, uri) != 0 { throw Self.failure("connecting to the export") }
+    /// Connects and negotiates, blocking until the export is ready to use or `timeout` passes (a server that
+    /// never answers must not hold a create or a restart for the minutes a TCP connect can take).
+    func connect(uri: String, timeout: Duration = NBDConnection.connectTimeout) throws(EngineError) {
+        try startConnecting(uri: uri)
+        let deadline = ContinuousClock.now + timeout
+        while !isReady {
+            if isDead { throw Self.failure("connecting to the export") }
+            let left = deadline - ContinuousClock.now
+            guard left > .zero else {
+                throw .network(what: "connecting to the export", message: "no answer within \(timeout)",
+                               errno: .timedOut)
+            }
+            var events: Int16 = 0
+            if direction & UInt32(LIBNBD_AIO_DIRECTION_READ) != 0 { events |= Int16(POLLIN) }
+            if wantsWrite { events |= Int16(POLLOUT) }
+            var watched = pollfd(fd: descriptor, events: events, revents: 0)
+            let (seconds, attoseconds) = left.components
+            let ready = poll(&watched, 1, Int32(min(seconds * 1000 + attoseconds / 1_000_000_000_000_000, 1000)))
+            if ready < 0 && errno != EINTR { throw Self.failure("waiting for the server") }
+            if ready <= 0 { continue }
+            if watched.revents & Int16(POLLOUT) != 0 { _ = notifyWritable() }
+            if watched.revents & Int16(POLLIN | POLLHUP | POLLERR) != 0 { _ = notifyReadable() }
+        }
+    }
+
+    static let connectTimeout: Duration = .seconds(10)
+
+    /// Asks the server to finish what it was sent and then closes, waiting at most `timeout` (the replies are
+    /// dropped: the driver gives their requests to the next server). Closing with commands in flight instead can
+    /// crash a server (nbdkit 1.32 asserts in raw_send_socket when a reply races the socket's close).
+    mutating func disconnect(timeout: Duration = .seconds(2)) {
+        guard handle != nil, isReady, nbd_aio_in_flight(h) > 0, nbd_aio_disconnect(h, 0) == 0 else {
+            close()
+            return
+        }
+        let deadline = ContinuousClock.now + timeout
+        while !isDead && ContinuousClock.now < deadline {
+            var events: Int16 = 0
+            if direction & UInt32(LIBNBD_AIO_DIRECTION_READ) != 0 { events |= Int16(POLLIN) }
+            if wantsWrite { events |= Int16(POLLOUT) }
+            var watched = pollfd(fd: descriptor, events: events == 0 ? Int16(POLLIN) : events, revents: 0)
+            guard poll(&watched, 1, 100) >= 0 || errno == EINTR else { break }
+            if watched.revents & Int16(POLLOUT) != 0 { _ = notifyWritable() }
+            if watched.revents & Int16(POLLIN | POLLHUP | POLLERR) != 0 {
+                if !notifyReadable() { break }
+            }
+        }
+        close()
     }
 
     /// Starts connecting without blocking; the socket then needs driving (`descriptor`, `direction`, `notify*`)

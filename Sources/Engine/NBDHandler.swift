@@ -241,9 +241,15 @@ public struct NBDHandler: QueueHandler {
     private mutating func startConnecting(_ ring: borrowing Ring, _ events: TargetEvents,
                                           _ now: ContinuousClock.Instant) {
         do {
-            let next = try NBDConnection(name: "ublkd-reconnect")
+            var next = try NBDConnection(name: "ublkd-reconnect")
+            do {
+                try next.startConnecting(uri: uri)
+            } catch {
+                next.close()
+                throw error
+            }
+            connection.close()
             connection = next
-            try next.startConnecting(uri: uri)
             connecting = true
             try watchConnecting(ring, events)
         } catch {
@@ -331,7 +337,7 @@ public struct NBDHandler: QueueHandler {
     }
 
     public mutating func release() {
-        connection.close()
+        connection.disconnect()
         completions.pointee.release()
         completions.deallocate()
         contexts.deallocate()

@@ -33,7 +33,7 @@ public final class NBDTarget: Target {
             throw .network(what: "connecting to the export", message: "this libnbd was built without TLS",
                            errno: .notSupported)
         }
-        let connection = try NBDConnection(name: "ublkd-probe")
+        var connection = try NBDConnection(name: "ublkd-probe")
         defer { connection.close() }
         try connection.connect(uri: uri)
         return connection.export
@@ -64,7 +64,7 @@ public final class NBDTarget: Target {
     public func makeHandler(queue: Int, depth: Int) throws(EngineError) -> NBDHandler {
         let counters = ConnectionCounters()
         connections.withLock { $0.append(counters) }
-        let connection = try NBDConnection(name: "ublkd-q\(queue)")
+        var connection = try NBDConnection(name: "ublkd-q\(queue)")
         do {
             try connection.connect(uri: uri)
         } catch {

@@ -102,8 +102,7 @@ final class Queue<Handler: QueueHandler>: QueueThread, @unchecked Sendable {
                         return
                     }
                     counters.inFlight.add(1, ordering: .relaxed)
-                    let request = Request(tag: UInt16(tag), descriptor: window.descriptor(tag: tag),
-                                          buffer: resources.buffer(tag: tag))
+                    let request = resources.request(tag: tag)
                     switch handler.serve(request, ring: ring, userData: CompletionKind.backingIO.userData(tag)) {
                     case .complete(let result):
                         commit(ring, request, result: result)
@@ -112,8 +111,7 @@ final class Queue<Handler: QueueHandler>: QueueThread, @unchecked Sendable {
                         backingInFlight += 1
                     }
                 case .backingIO:
-                    let request = Request(tag: UInt16(tag), descriptor: window.descriptor(tag: tag),
-                                          buffer: resources.buffer(tag: tag))
+                    let request = resources.request(tag: tag)
                     let next = handler.complete(request, result: completion.result, ring: ring,
                                                 userData: CompletionKind.backingIO.userData(tag))
                     if case .complete(let result) = next {
@@ -123,8 +121,7 @@ final class Queue<Handler: QueueHandler>: QueueThread, @unchecked Sendable {
                     }
                 case .targetEvent:
                     handler.event(completion, ring: ring, events: TargetEvents()) { tag, result in
-                        let request = Request(tag: tag, descriptor: window.descriptor(tag: Int(tag)),
-                                              buffer: resources.buffer(tag: Int(tag)))
+                        let request = resources.request(tag: Int(tag))
                         backingInFlight -= 1
                         commit(ring, request, result: result)
                         commandsInKernel += 1

@@ -17,6 +17,8 @@ protocol QueueControl: AnyObject, Sendable {
     func requestExit()
     /// Waits for the thread to end.
     func join()
+    /// Whether the thread has ended (its loop is over), without waiting.
+    var hasEnded: Bool { get }
 }
 
 /// How a queue tells its completions apart: the kind above bit 16; below it the tag (ublk command, backing I/O), a
@@ -59,6 +61,8 @@ class QueueThread: QueueControl, @unchecked Sendable {
     let logger: Logger
 
     private(set) var wakeDescriptor: Int32
+    private let ended = Atomic(false)
+    var hasEnded: Bool { ended.load(ordering: .acquiring) }
     private let ready = DispatchSemaphore(value: 0)
     private var setupError: EngineError?
     private var thread: pthread_t?
@@ -113,6 +117,8 @@ class QueueThread: QueueControl, @unchecked Sendable {
             wakeDescriptor = -1
         }
     }
+
+    func markEnded() { ended.store(true, ordering: .releasing) }
 
     /// The thread's body; the command models override it.
     func run() {
@@ -237,6 +243,12 @@ struct QueueResources {
         buffers.map { $0 + tags.slot(of: tag) * bufferBytes }
     }
 
+    /// The request the driver put under `tag`, as the target sees it.
+    @inline(__always)
+    func request(tag: Int) -> Request {
+        Request(tag: UInt16(tag), descriptor: window.descriptor(tag: tag), buffer: buffer(tag: tag))
+    }
+
     /// After the last request: the ring goes with the last reference to it.
     func release() {
         window.unmap()
@@ -246,6 +258,8 @@ struct QueueResources {
 
 /// The thread entry point: takes the retained queue reference handed over by `start()`.
 private func queueThreadEntry(_ context: UnsafeMutableRawPointer?) -> UnsafeMutableRawPointer? {
-    Unmanaged<QueueThread>.fromOpaque(context!).takeRetainedValue().run()
+    let queue = Unmanaged<QueueThread>.fromOpaque(context!).takeRetainedValue()
+    queue.run()
+    queue.markEnded()
     return nil
 }

@@ -16,11 +16,18 @@ struct Device: Decodable, Sendable {
     var error: String?
     var recoveries: Int
     var lastRecovery: Event?
+    var connection: Connection?
     var createdAt: String
     var updatedAt: String
 
+    struct Connection: Decodable, Sendable {
+        var state: String
+        var disconnects: UInt64
+        var reconnects: UInt64
+    }
+
     enum CodingKeys: String, CodingKey {
-        case id, state, error, recoveries
+        case id, state, error, recoveries, connection
         case desiredState = "desired_state", blockDevice = "block_device", backingIO = "backing_io"
         case lastRecovery = "last_recovery", createdAt = "created_at", updatedAt = "updated_at"
     }
@@ -36,6 +43,7 @@ struct Device: Decodable, Sendable {
         error = try fields.decodeIfPresent(String.self, forKey: .error)
         recoveries = try fields.decode(Int.self, forKey: .recoveries)
         lastRecovery = try fields.decodeIfPresent(Event.self, forKey: .lastRecovery)
+        connection = try fields.decodeIfPresent(Connection.self, forKey: .connection)
         createdAt = try fields.decode(String.self, forKey: .createdAt)
         updatedAt = try fields.decode(String.self, forKey: .updatedAt)
     }

@@ -16,6 +16,7 @@ struct CreateCommand: APICommand {
             Examples:
               ublkctl create scratch --target memory --size 256MiB
               ublkctl create data --target file --path /srv/data.img --size 10GiB --create
+              ublkctl create vol1 --target nbd --uri nbd://storage1:10809/vol1
             """)
 
     @OptionGroup var connection: ConnectionOptions
@@ -23,6 +24,11 @@ struct CreateCommand: APICommand {
     @Argument(help: "Name: 1-64 characters of A-Z a-z 0-9 . _ -") var name: String
     @Option(help: "What serves the I/O.") var target: TargetKind
     @Option(help: "file target: absolute path of a regular file or block device.") var path: String?
+    @Option(help: "nbd target: the export's NBD URI (nbd://host:10809/export, nbd+unix:///export?socket=PATH, nbds://...).")
+    var uri: String?
+    @Option(name: .customLong("reconnect-timeout"),
+            help: "nbd target: seconds I/O waits for a lost server before it fails with EIO (default 30).")
+    var reconnectTimeout: Int?
     @Option(help: "Bytes, or a size such as 512MiB, 10GiB (binary) or 1GB (decimal).") var size: String?
     @Flag(help: "file target: make a sparse file of --size bytes (refused if it exists).") var create = false
     @Option(help: "Number of I/O queues (at most the CPU count).") var queues: Int?
@@ -48,6 +54,8 @@ struct CreateCommand: APICommand {
         var name: String
         var target: String
         var path: String?
+        var uri: String?
+        var reconnectTimeout: Int?
         var size: String?
         var create: Bool?
         var queues: Int?
@@ -62,7 +70,8 @@ struct CreateCommand: APICommand {
         var batchIO: Bool?
 
         enum CodingKeys: String, CodingKey {
-            case name, target, path, size, create, queues, recovery
+            case name, target, path, uri, size, create, queues, recovery
+            case reconnectTimeout = "reconnect_timeout"
             case queueDepth = "queue_depth", blockSize = "block_size", maxIOSize = "max_io_size"
             case readOnly = "read_only", ioMode = "io_mode", pinQueues = "pin_queues"
             case queueThreads = "queue_threads", batchIO = "batch_io"
@@ -70,7 +79,8 @@ struct CreateCommand: APICommand {
     }
 
     var body: Body {
-        Body(name: name, target: target.rawValue, path: path, size: size, create: create ? true : nil,
+        Body(name: name, target: target.rawValue, path: path, uri: uri, reconnectTimeout: reconnectTimeout, size: size,
+             create: create ? true : nil,
              queues: queues, queueDepth: depth, blockSize: blockSize, maxIOSize: maxIOSize,
              readOnly: readOnly ? true : nil, recovery: recovery?.rawValue, ioMode: ioMode?.rawValue,
              pinQueues: noPinQueues ? false : nil, queueThreads: queueThreads,

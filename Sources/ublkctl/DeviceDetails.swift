@@ -12,6 +12,11 @@ extension Device {
         let definition = self.definition
         list.append("target", definition.target.kind.rawValue)
         list.append("path", definition.target.path)
+        if case .nbd(let export) = definition.target {
+            list.append("uri", export.uri)
+            list.append("reconnect timeout", "\(export.reconnectTimeoutSeconds) s")
+        }
+        list.append("connection", connection.map { "\($0.state) (\($0.disconnects) lost, \($0.reconnects) reconnected)" })
         list.append("size", "\(Format.bytes(definition.sizeBytes)) (\(definition.sizeBytes) bytes)")
         list.append("block device", blockDevice ?? "-")
         list.append("block size", String(definition.blockSize))

@@ -19,10 +19,12 @@ struct DeviceManagerTests {
         store = try Store.inMemory()
     }
 
-    func manager(quiesceTimeout: Duration = .seconds(2)) throws -> DeviceManager {
+    func manager(quiesceTimeout: Duration = .seconds(2), startupLimit: Duration = .seconds(90)) throws
+        -> DeviceManager
+    {
         let manager = DeviceManager(store: store, backend: backend,
                                     logger: .init(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }),
-                                    quiesceTimeout: quiesceTimeout)
+                                    quiesceTimeout: quiesceTimeout, startupLimit: startupLimit)
         manager.finishStartup(manager.reconcile(phases: StartupPhases(logger: manager.logger)))
         return manager
     }
@@ -129,6 +131,19 @@ struct DeviceManagerTests {
         #expect(view.state == "failed")
         #expect(view.error?.contains("LIVE without a server") == true)
         #expect(second.health().lastStart?.failed == 1)
+    }
+
+    @Test func aDeviceThatNeverComesBackDoesNotHoldUpTheStartUp() throws {
+        let first = try manager()
+        let stuck = try first.create(Self.nullRequest).id
+        let other = try first.create(Self.fileRequest("other")).id
+        backend.crashDaemon()
+        backend.freezeRecovery(of: stuck)
+        let started = ContinuousClock.now
+        let second = try manager(startupLimit: .milliseconds(300))
+        #expect(ContinuousClock.now - started < .seconds(5))
+        #expect(try second.deviceView(id: other).state == "live")
+        #expect(try second.deviceView(id: stuck).state == "recovering")
     }
 
     @Test func anotherLiveServersDeviceIsNeverTaken() throws {

@@ -37,6 +37,8 @@ final class FakeBackend: DeviceBackend, @unchecked Sendable {
         var refuseRecovery = false
         /// Another server takes this id just before the next build's ADD_DEV.
         var takeIDOnBuild: UInt32?
+        /// The recovery of this id never returns (a device whose commands the driver never answers).
+        var frozenRecovery: UInt32?
     }
 
     let state = Mutex(State())
@@ -58,6 +60,8 @@ final class FakeBackend: DeviceBackend, @unchecked Sendable {
     var madeFiles: Set<String> { state.withLock { $0.madeFiles } }
 
     func addFile(_ path: String, size: UInt64) { state.withLock { $0.files[path] = size } }
+
+    func freezeRecovery(of id: UInt32) { state.withLock { $0.frozenRecovery = id } }
 
     /// The daemon died: every device it served loses its server. With user recovery the driver quiesces it; without,
     /// it goes DEAD. A frozen step stays frozen (its thread is the dead daemon's).
@@ -148,6 +152,7 @@ final class FakeBackend: DeviceBackend, @unchecked Sendable {
 
     func recover(id: UInt32, _ definition: DeviceDefinition) throws(EngineError) -> any ServedDevice {
         try enter(.recover)
+        if state.withLock({ $0.frozenRecovery == id }) { DispatchSemaphore(value: 0).wait() }
         if case .file(let path) = definition.target, state.withLock({ $0.files[path] }) == nil {
             throw .backingStore(path: path, reason: "does not exist")
         }

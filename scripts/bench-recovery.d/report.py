@@ -145,6 +145,11 @@ row_defs += [("recreate", n, f"recreate, {n} dev") for n in counts]
 row_defs += [("stall-kill", 1, "stall across kill -9"), ("stall-term", 1, "stall across SIGTERM")]
 row_defs += [("loaded-kill", 2, "loaded: ext4+fio, kill -9")]
 expect["loaded-kill"] = "crash_recovery"
+for c in sorted({r.get("case") for r in results if str(r.get("case", "")).startswith("saturated-")},
+                key=lambda c: int(c.split("-")[1])):
+    ms_ = int(c.split("-")[1])
+    row_defs.append((c, 1, f"saturated 1x16, io_timeout {'kernel default' if ms_ == 0 else f'{ms_} ms'}"))
+    expect[c] = "crash_recovery"
 for case, n, title in row_defs:
     rs = [r for r in results if r.get("case") == case and r.get("n") == n]
     exit_ms = [ms(r, "t_signal", "t_exit") for r in rs]
@@ -227,6 +232,7 @@ print(f"date {host.get('date', '?')}, revision {host.get('revision', '?')}, run 
 print(f"guest: QEMU TCG, {meta.get('cpus', '?')} vCPUs, {meta.get('fio', 'fio ?')}; devices: file target, "
       f"64 MiB sparse file on /srv (ext4, virtio), 1 queue, depth 64, recovery reissue")
 print(f"other QEMU guests on the host: {host.get('other_guests', '?')}")
+print(f"ublkd binary: {host.get('binary', '?')}")
 print(f"reps: {meta.get('reps', '?')} per crash and stall row (median [min-max]); recreate: 1 (one reboot)")
 print()
 print("all times in ms")

@@ -49,7 +49,7 @@ for variant in "${variants[@]}"; do
     # History outlives a deleted device, and the next device may get its id: count from here.
     recoveries=$(field .recoveries)
     fio --name=crash --filename="$dev" --ioengine=io_uring --direct=1 --rw=randwrite --bsrange=4k-64k \
-        --iodepth=32 --size=256M --verify=crc32c --verify_fatal=1 --verify_state_save=0 --output-format=json \
+        --iodepth=32 --size=128M --verify=crc32c --verify_fatal=1 --verify_state_save=0 --output-format=json \
         --output="$OUT/fio-$variant.json" &
     fio_pid=$!
     for ((i = 0; i < 100; i++)); do [ "$(stat_of "$id" writes)" -gt 200 ] 2>/dev/null && break; sleep 0.1; done
