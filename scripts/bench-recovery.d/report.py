@@ -233,6 +233,12 @@ print(f"guest: QEMU TCG, {meta.get('cpus', '?')} vCPUs, {meta.get('fio', 'fio ?'
       f"64 MiB sparse file on /srv (ext4, virtio), 1 queue, depth 64, recovery reissue")
 print(f"other QEMU guests on the host: {host.get('other_guests', '?')}")
 print(f"ublkd binary: {host.get('binary', '?')}")
+for l in lines(os.path.join(raw, "boot1", "exec-cost")):
+    f = l.split()
+    if len(f) == 4:
+        print(f"exec of `ublkd --version` alone, {f[0]} binary"
+              f"{' (.build/release, the Swift runtime as shared libraries)' if f[0] == 'dynamic' else ''}: "
+              f"{f[1]} ms [{f[2]}-{f[3]}] (median [min-max] of 5)")
 print(f"reps: {meta.get('reps', '?')} per crash and stall row (median [min-max]); recreate: 1 (one reboot)")
 print()
 print("all times in ms")

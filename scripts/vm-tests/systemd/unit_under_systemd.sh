@@ -48,6 +48,7 @@ dd if="$OUT/pattern" of="$DEV" bs=1M oflag=direct conv=fsync status=none
 check "data written" test $? -eq 0
 want=$(sha256sum <"$OUT/pattern" | cut -d' ' -f1)
 data_intact() { [ "$(head -c 8M "$DEV" | sha256sum | cut -d' ' -f1)" = "$want" ]; }
+expect_eq "$(cat "/sys/block/${DEV#/dev/}/queue/io_timeout")" 3000 "the sandbox lets ublkd shorten the request timeout"
 
 # A crash: systemd restarts ublkd (Restart=always) and the new process recovers the device.
 old=$(main_pid)
