@@ -23,7 +23,9 @@ public struct Configuration: Sendable {
         self.controlPath = controlPath
     }
 
-    public var databasePath: String { stateDirectory + "/ublkd.sqlite" }
+    public var databasePath: String { Self.databasePath(in: stateDirectory) }
+
+    public static func databasePath(in stateDirectory: String) -> String { stateDirectory + "/ublkd.sqlite" }
 
     public static let version = UblkdVersion.current
 }

@@ -143,6 +143,8 @@ enum EventKind: String, Sendable {
     case disconnected
     case reconnected
     case connectionFailed = "connection_failed"
+    /// The kernel device was removed for good (package removal); the definition stays for the next start.
+    case released
 
     static let recoveries: Set<String> = [crashRecovery.rawValue, recreate.rawValue, manual.rawValue]
 }

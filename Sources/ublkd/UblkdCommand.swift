@@ -9,6 +9,6 @@ struct UblkdCommand: ParsableCommand {
         commandName: "ublkd",
         abstract: "A ublk block-device server.",
         version: UblkdVersion.current,
-        subcommands: [DaemonCommand.self, FeaturesCommand.self, ServeCommand.self],
+        subcommands: [DaemonCommand.self, FeaturesCommand.self, ServeCommand.self, ReleaseCommand.self],
         defaultSubcommand: DaemonCommand.self)
 }
