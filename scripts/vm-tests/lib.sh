@@ -26,8 +26,8 @@ check() {
     shift
     if "$@"; then pass "$what"; else fail "$what"; fi
 }
-expect_eq() {  # ACTUAL EXPECTED WHAT
-    if [ "$1" == "$2" ]; then pass "$3"; else fail "$3: expected '$2', got '$1'"; fi
+expect_eq() {  # ACTUAL EXPECTED WHAT; returns 1 when they differ
+    if [ "$1" == "$2" ]; then pass "$3"; else fail "$3: expected '$2', got '$1'"; return 1; fi
 }
 finish() {
     teardown
