@@ -23,6 +23,9 @@ public final class DaemonMetrics: Sendable {
         var counters: QueueStatistics?
         /// A network target's connections (nil for the others, and while not served).
         var connection: ConnectionStatus? = nil
+        /// Recoveries in the device's stored history (crash recovery, recreate, manual), and how long the last took.
+        var recoveries = 0
+        var lastRecoverySeconds = 0.0
     }
 
     /// Every state a device can be shown in; each gets its own 0/1 series so a dashboard can count by state.
@@ -122,7 +125,9 @@ public final class DaemonMetrics: Sendable {
 final class DeviceSeries: Sendable {
     let identity: [String]
     let reads, writes, flushes, discards, writeZeroes, readBytes, writtenBytes, errors, ringEnters: Prometheus.Counter
-    let inFlight, size: Prometheus.Gauge
+    let inFlight, size, lastRecovery: Prometheus.Gauge
+    /// From the stored history, so it survives daemon restarts (unlike the I/O counters).
+    let recoveries: Prometheus.Counter
     let states: [(String, Prometheus.Gauge)]
     /// Network targets only: whether the connections are up, and how often they went and came back.
     let connection: (connected: Prometheus.Gauge, disconnects: Prometheus.Counter, reconnects: Prometheus.Counter)?
@@ -160,6 +165,9 @@ final class DeviceSeries: Sendable {
             "io_uring_enter calls of the device's queue threads: divided by requests, the syscalls per I/O.")
         inFlight = gauge("in_flight", "requests", "Requests the daemon holds now (taken from the driver, not done).")
         size = gauge("size", "bytes", "Size of the device as defined.")
+        recoveries = counter(
+            "recoveries", "total", "Recoveries in the device's history: crash recoveries, recreates, manual ones.")
+        lastRecovery = gauge("last_recovery_duration", "seconds", "How long the device's last recovery took.")
         states = DaemonMetrics.deviceStates.map { state in
             (state, gauge("state", "", "1 for the state the device is in, 0 for the others.", [("state", state)]))
         }
@@ -175,12 +183,14 @@ final class DeviceSeries: Sendable {
             (reads, counters.reads), (writes, counters.writes), (flushes, counters.flushes),
             (discards, counters.discards), (writeZeroes, counters.writeZeroes), (readBytes, counters.readBytes),
             (writtenBytes, counters.writtenBytes), (errors, counters.errors), (ringEnters, counters.ringEnters),
+            (recoveries, UInt64(max(device.recoveries, 0))),
         ] {
             counter.reset()
             counter.increment(by: Int64(clamping: value))
         }
         inFlight.set(to: Double(counters.inFlight))
         size.set(to: Double(device.sizeBytes))
+        lastRecovery.set(to: device.lastRecoverySeconds)
         for (state, gauge) in states { gauge.set(to: state == device.state ? 1.0 : 0.0) }
         if let connection {
             let status = device.connection
@@ -194,10 +204,11 @@ final class DeviceSeries: Sendable {
     }
 
     func unregister(from registry: PrometheusCollectorRegistry) {
-        for counter in [reads, writes, flushes, discards, writeZeroes, readBytes, writtenBytes, errors, ringEnters] {
+        for counter in [reads, writes, flushes, discards, writeZeroes, readBytes, writtenBytes, errors, ringEnters,
+                        recoveries] {
             registry.unregisterCounter(counter)
         }
-        for gauge in [inFlight, size] + states.map(\.1) { registry.unregisterGauge(gauge) }
+        for gauge in [inFlight, size, lastRecovery] + states.map(\.1) { registry.unregisterGauge(gauge) }
         if let connection {
             registry.unregisterGauge(connection.connected)
             registry.unregisterCounter(connection.disconnects)

@@ -111,7 +111,8 @@ extension DeviceManager {
                 state: Self.shownState(fields.runtime, fields.runtime.device?.connectionStatus),
                 sizeBytes: fields.record.definition.sizeBytes,
                 counters: fields.runtime.device.map { $0.queueStatistics().reduce(QueueStatistics(), +) },
-                connection: fields.runtime.device?.connectionStatus)
+                connection: fields.runtime.device?.connectionStatus, recoveries: fields.recoveries.count,
+                lastRecoverySeconds: Double(fields.recoveries.last?.durationMs ?? 0) / 1000)
         }
         return metrics.render(devices: samples, driverAvailable: (try? backend.features()) != nil)
     }

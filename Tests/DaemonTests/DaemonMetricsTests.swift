@@ -43,6 +43,17 @@ struct DaemonMetricsTests {
         #expect(second["ublkd_driver_available"] == 0)
     }
 
+    @Test func recoveriesPerDeviceComeFromTheHistory() {
+        let metrics = DaemonMetrics(version: "1")
+        var sample = device(2)
+        sample.recoveries = 3
+        sample.lastRecoverySeconds = 0.75
+        let scraped = samples(metrics.render(devices: [sample], driverAvailable: true))
+        let labels = #"id="2",name="db",target="file""#
+        #expect(scraped["ublkd_device_recoveries_total{\(labels)}"] == 3)
+        #expect(scraped["ublkd_device_last_recovery_duration_seconds{\(labels)}"] == 0.75)
+    }
+
     @Test func deletedDevicesLeaveTheExposition() {
         let metrics = DaemonMetrics(version: "1")
         _ = metrics.render(devices: [device(1), device(2, name: "logs")], driverAvailable: true)
