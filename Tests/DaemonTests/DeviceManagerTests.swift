@@ -67,6 +67,15 @@ struct DeviceManagerTests {
 
     // MARK: the stories
 
+    @Test func queuesAutoTakesTheHostsCPUCountAndStoresIt() throws {
+        let manager = try manager()
+        var request = Self.nullRequest
+        request.queuesPerCPU = true
+        let view = try manager.create(request)
+        #expect(view.definition.queues == backend.host.cpuCount)
+        #expect(try store.device(id: view.id)?.definition.queues == backend.host.cpuCount)
+    }
+
     @Test func aCreatedDeviceComesBackAfterACrash() throws {
         let first = try manager()
         let view = try first.create(Self.fileRequest("a"))
