@@ -61,7 +61,7 @@ extension DeviceManager {
             }
             // What is built is what was stored, read back: a definition that does not survive the round trip
             // fails here, not at the first restart.
-            guard let stored = try read({ () throws(StoreError) in try store.device(id: id) }) else {
+            guard let stored = try read({ try $0.device(id: id) }) else {
                 throw .store(.notFound(id))
             }
             managed.record = stored

@@ -1,4 +1,5 @@
 @testable import Daemon
+import TestSupport
 import DeviceModel
 import Dispatch
 import Foundation
@@ -24,7 +25,7 @@ struct DeviceManagerTests {
     {
         let manager = DeviceManager(store: store, backend: backend,
                                     logger: .init(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }),
-                                    quiesceTimeout: quiesceTimeout, startupLimit: startupLimit)
+                                    patience: .init(quiesce: quiesceTimeout, startup: startupLimit))
         manager.finishStartup(manager.reconcile(phases: StartupPhases(logger: manager.logger)))
         return manager
     }

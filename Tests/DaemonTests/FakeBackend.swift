@@ -1,4 +1,5 @@
 @testable import Daemon
+import TestSupport
 import DeviceModel
 import Dispatch
 import Engine
