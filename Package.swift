@@ -86,7 +86,7 @@ let package = Package(
             ]),
         .target(
             name: "TestSupport",
-            dependencies: ["Engine", .product(name: "SystemPackage", package: "swift-system")],
+            dependencies: ["Engine", "Store", .product(name: "SystemPackage", package: "swift-system")],
             path: "Tests/TestSupport"),
         .testTarget(name: "UblkABITests", dependencies: ["UblkABI", "CUblk"]),
         .testTarget(name: "DeviceModelTests", dependencies: ["DeviceModel"]),

@@ -44,5 +44,23 @@ static inline void curing_sqe_select_buffer(struct io_uring_sqe *sqe, __u16 grou
 // Reason: IOSQE_* are macros built from an anonymous enum, which Swift does not import as flags.
 static inline __u8 curing_iosqe_fixed_file(void) { return IOSQE_FIXED_FILE; }
 static inline __u8 curing_iosqe_io_link(void) { return IOSQE_IO_LINK; }
+static inline __u8 curing_iosqe_cqe_skip_success(void) { return IOSQE_CQE_SKIP_SUCCESS; }
+
+// Reason: liburing 2.3 maps ring position i to SQE i once at setup, so io_uring_get_sqe hands every SQE out again
+// after one lap. A 6.12 kernel reads a linked URING_CMD's command area from its SQE only when the command is
+// issued (after the link's head completes, maybe many laps later), so the caller must be able to keep that SQE for
+// itself: this takes the next ring position like io_uring_get_sqe, but points it at SQE `slot`. NULL when `limit`
+// entries are already waiting for the kernel.
+static inline struct io_uring_sqe *curing_get_sqe_at(struct io_uring *ring, unsigned slot, unsigned limit)
+{
+    struct io_uring_sq *sq = &ring->sq;
+    unsigned head = io_uring_smp_load_acquire(sq->khead);
+    if (sq->sqe_tail - head >= limit)
+        return NULL;
+    sq->array[sq->sqe_tail & sq->ring_mask] = slot;
+    sq->sqe_tail++;
+    return &sq->sqes[slot << ((ring->flags & IORING_SETUP_SQE128) ? 1 : 0)];
+}
+static inline unsigned curing_sq_entries(const struct io_uring *ring) { return ring->sq.ring_entries; }
 
 #endif

@@ -8,6 +8,8 @@ import UblkABI
 protocol DeviceBackend: Sendable {
     /// What the driver offers; throws `kernelUnavailable` without a driver.
     func features() throws(EngineError) -> Features
+    /// The machine the devices run on (`"queues": "auto"` takes its CPU count).
+    var host: HostLimits { get }
     /// Refuses what cannot work, before anything is stored or asked of the kernel.
     func check(_ definition: DeviceDefinition) throws(EngineError)
     /// Refuses a backing path outside the allowed directories (403), before anything is stored.

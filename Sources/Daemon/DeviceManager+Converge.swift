@@ -24,7 +24,7 @@ extension DeviceManager {
     {
         let id = managed.id
         let log = deviceLogger(id)
-        var machine = DeviceLifecycle(quiesceTimeout: quiesceTimeout)
+        var machine = DeviceLifecycle(quiesceTimeout: patience.quiesce)
         var how: [String] = []
         var lastError: DaemonError?
         var foundInKernel: Bool?

@@ -11,6 +11,7 @@ extension DeviceManager {
     func create(_ request: CreateDeviceRequest) throws(DaemonError) -> DeviceView {
         try checkStoreLoaded()
         var definition = request.definition
+        if request.queuesPerCPU { definition.queues = backend.host.cpuCount }
         if case .file(let path) = definition.target {
             try kernelCall { () throws(EngineError) in try backend.checkBackingPath(path, creating: request.create) }
             let exists = backend.backingFileExists(path)
@@ -38,8 +39,9 @@ extension DeviceManager {
                 definition.sizeBytes = offered.sizeBytes / block * block
                 if definition.sizeBytes == 0 { throw .invalid("the export \(export.displayURI) is empty") }
             }
-            // A read-only export makes a read-only device.
+            // A read-only export makes a read-only device; one that takes a single connection, a single queue.
             if offered.readOnly { definition.readOnly = true }
+            if request.queuesPerCPU && !offered.canMultiConn { definition.queues = 1 }
             if let refusal = offered.refusal(sizeBytes: definition.sizeBytes, readOnly: definition.readOnly,
                                              queues: definition.queues) {
                 throw .backingStore("\(export.displayURI): \(refusal)")
@@ -59,7 +61,7 @@ extension DeviceManager {
             }
             // What is built is what was stored, read back: a definition that does not survive the round trip
             // fails here, not at the first restart.
-            guard let stored = try read({ () throws(StoreError) in try store.device(id: id) }) else {
+            guard let stored = try read({ try $0.device(id: id) }) else {
                 throw .store(.notFound(id))
             }
             managed.record = stored

@@ -23,10 +23,10 @@ extension DeviceManager {
         let started = Date()
         let records: [DeviceRecord]
         do {
-            records = try store.devices()
+            records = try store.read { try $0.devices() }
         } catch {
             logger.critical("cannot read the stored devices: \(error); every device operation answers store_error")
-            _ = storeFailed(error, unreadable: true)
+            _ = storeFailed(error as? StoreError ?? .database("\(error)"), unreadable: true)
             return []
         }
         phases.reached("devices_read", ["ublk.devices": "\(records.count)"])
@@ -71,15 +71,15 @@ extension DeviceManager {
         // A device the driver keeps in a state no command gets through (a request that never completes) must not
         // keep the API, and so every other device, unmanageable: past the limit the start-up goes on, and that
         // device shows `recovering` until its bring-up ends.
-        if group.wait(timeout: .now() + startupLimit.seconds) == .timedOut {
-            logger.error("start-up: devices still coming back after \(startupLimit); the API starts without them")
+        if group.wait(timeout: .now() + patience.startup.seconds) == .timedOut {
+            logger.error("start-up: devices still coming back after \(patience.startup); the API starts without them")
         }
         let (recovered, recreated, failed, pending) = outcomes.withLock { counts in
             counts.late = true
             return (counts.recovered, counts.recreated, counts.failed, counts.records)
         }
         // The recovery history only feeds the views: read once every device is back.
-        let summaries = (try? store.eventSummaries(kinds: EventKind.recoveries)) ?? [:]
+        let summaries = (try? store.read { try $0.eventSummaries(kinds: EventKind.recoveries) }) ?? [:]
         for managed in toConverge {
             managed.setRecoveries(summaries[managed.id] ?? EventSummary(count: 0, last: nil))
         }

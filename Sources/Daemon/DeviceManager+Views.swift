@@ -68,9 +68,7 @@ extension DeviceManager {
     }
 
     func historyPage(deviceID: UInt32?, limit: Int, before: Int64?) throws(DaemonError) -> EventPage {
-        let events = try read { () throws(StoreError) in
-            try store.events(deviceID: deviceID, limit: limit + 1, before: before)
-        }
+        let events = try read { try $0.events(deviceID: deviceID, limit: limit + 1, before: before) }
         let page = events.prefix(limit).map(EventView.init)
         return EventPage(events: page, nextBefore: events.count > limit ? page.last?.id : nil)
     }

@@ -22,11 +22,16 @@ public final class DeviceManager: Sendable {
     /// Why the store failed last (cleared by the next success): /health says degraded meanwhile. Set for good when
     /// the devices could not be read at start, when every device operation answers `store_error`.
     let storeFault = Mutex<StoreFault?>(nil)
-    /// How long the lifecycle waits for the driver to notice a dead server (see `DeviceLifecycle`).
-    let quiesceTimeout: Duration
-    /// How long the start-up waits for every device before the API answers anyway.
-    let startupLimit: Duration
+    let patience: Patience
     public let metrics: DaemonMetrics
+
+    /// How long the daemon waits for the kernel before it gives up on a device.
+    struct Patience: Sendable {
+        /// For the driver to notice a dead server (see `DeviceLifecycle`).
+        var quiesce: Duration = .seconds(45)
+        /// For every device at start-up, before the API answers anyway.
+        var startup: Duration = .seconds(90)
+    }
 
     struct StoreFault: Sendable {
         var message: String
@@ -35,14 +40,12 @@ public final class DeviceManager: Sendable {
     }
 
     init(store: Store, backend: any DeviceBackend, logger: Logger,
-         metrics: DaemonMetrics = DaemonMetrics(version: Configuration.version),
-         quiesceTimeout: Duration = .seconds(45), startupLimit: Duration = .seconds(90)) {
+         metrics: DaemonMetrics = DaemonMetrics(version: Configuration.version), patience: Patience = Patience()) {
         self.metrics = metrics
         self.store = store
         self.backend = backend
         self.logger = logger
-        self.quiesceTimeout = quiesceTimeout
-        self.startupLimit = startupLimit
+        self.patience = patience
     }
 
     func managed(_ id: UInt32) throws(DaemonError) -> ManagedDevice {
@@ -68,8 +71,17 @@ public final class DeviceManager: Sendable {
     /// One write transaction; a failure is logged and remembered for /health, and comes out as `.store`.
     @discardableResult
     func write<T>(_ body: (StoreTransaction) throws -> T) throws(DaemonError) -> T {
+        try storeCall { try store.write(body) }
+    }
+
+    /// One read transaction, its failures kept for /health like a write's.
+    func read<T>(_ body: (StoreTransaction) throws -> T) throws(DaemonError) -> T {
+        try storeCall { try store.read(body) }
+    }
+
+    private func storeCall<T>(_ call: () throws -> T) throws(DaemonError) -> T {
         do {
-            let result = try store.write(body)
+            let result = try call()
             clearStoreFault()
             return result
         } catch let error as StoreError {
@@ -78,16 +90,6 @@ public final class DeviceManager: Sendable {
             throw error
         } catch {
             throw storeFailed(.database(String(describing: error)))
-        }
-    }
-
-    func read<T>(_ body: () throws(StoreError) -> T) throws(DaemonError) -> T {
-        do {
-            let result = try body()
-            clearStoreFault()
-            return result
-        } catch {
-            throw storeFailed(error)
         }
     }
 

@@ -39,6 +39,8 @@ final class KernelAccess: DeviceBackend {
 
     func features() throws(EngineError) -> Features { try engine().features }
 
+    var host: HostLimits { .current }
+
     func check(_ definition: DeviceDefinition) throws(EngineError) { try engine().check(definition) }
 
     func checkBackingPath(_ path: String, creating: Bool) throws(EngineError) {

@@ -45,6 +45,9 @@ public struct DeviceDefinition: Sendable, Equatable, Hashable {
 
     /// What a field left out of a create takes.
     public enum Defaults {
+        /// A create that leaves `queues` out gets one queue per CPU (`"queues": "auto"`) when this is true, else
+        /// `queues`.
+        public static let queuesPerCPU = false
         public static let queues = 1
         public static let queueDepth = 128
         public static let blockSize = 512

@@ -143,7 +143,6 @@ final class BatchQueue<Handler: QueueHandler>: QueueThread, @unchecked Sendable 
     private func serve(_ resources: QueueResources, fetchBuffers: ProvidedBuffers,
                        commitArrays: UnsafeMutableRawPointer, handler: inout Handler) {
         let ring = resources.ring
-        let window = resources.window
         let arrayBytes = depth * elementBytes
         var commits = CommitArrays()
         var fetchesInKernel = Self.fetchCommands
@@ -162,11 +161,12 @@ final class BatchQueue<Handler: QueueHandler>: QueueThread, @unchecked Sendable 
 
         @inline(__always)
         func start(tag: Int) {
-            counters.inFlight.add(1, ordering: .relaxed)
+            counters.inFlight.bump(1)
             let request = resources.request(tag: tag)
             switch handler.serve(request, ring: ring, userData: CompletionKind.backingIO.userData(tag)) {
             case .complete(let result): finish(request, result: result)
             case .pending: backingInFlight += 1
+            case .linked: preconditionFailure("a batch queue never offers a linked commit")
             }
         }
 
@@ -233,7 +233,7 @@ final class BatchQueue<Handler: QueueHandler>: QueueThread, @unchecked Sendable 
                     if completion.result != Int32(expected) {
                         // The elements past the handled bytes were not committed: their requests stay with this
                         // queue until a recovery re-issues them.
-                        counters.errors.add(1, ordering: .relaxed)
+                        counters.errors.bump(1)
                         logger.critical("COMMIT_IO_CMDS handled \(completion.result) of \(expected) bytes")
                     }
                     commits.done(low)
@@ -245,7 +245,7 @@ final class BatchQueue<Handler: QueueHandler>: QueueThread, @unchecked Sendable 
                     }
                 case .wake:
                     leaving = true
-                case .prepare, .ublkCommand, nil:
+                case .prepare, .ublkCommand, .linkedCommit, nil:
                     logger.critical("completion with unexpected user data \(completion.userData)")
                 }
             }

@@ -65,6 +65,9 @@ public final class Device: Sendable {
         var stopError: EngineError?
         do {
             try control.stopDevice(id)
+            // STOP_DEV returns with every request completed and the queues' commands aborted, so the threads end
+            // by themselves; one that still waits for a command the driver will never answer leaves when told.
+            letQueuesDrain(within: Self.stopDrainLimit) { false }
         } catch {
             // Without a successful STOP the threads would wait forever; make them leave instead.
             stopError = error
@@ -89,11 +92,11 @@ public final class Device: Sendable {
         if info.flags.contains(.quiesce) {
             do {
                 try control.quiesceDevice(id, timeoutMilliseconds: Self.quiesceTimeoutMilliseconds)
-                // The queues leave by themselves once every command is aborted and their I/O is committed; a
-                // request that cannot finish (a network server that is down) is left to the driver after a while.
-                let deadline = ContinuousClock.now + Self.drainLimit
-                while queues.contains(where: { !$0.hasEnded }) && ContinuousClock.now < deadline { usleep(10_000) }
-                queues.forEach { if !$0.hasEnded { $0.requestExit() } }
+                // Every command is aborted now, and the queues commit what they still hold. A commit linked behind
+                // its backing I/O goes in without a word to its queue, so the disk itself says when all is
+                // committed. A request that cannot finish (a network server that is down) is left to the driver
+                // after a while.
+                letQueuesDrain(within: Self.drainLimit) { DiskInflight.read(deviceID: id) == 0 }
                 releaseResources()
                 logger.info("device quiesced and handed over")
                 return
@@ -124,6 +127,18 @@ public final class Device: Sendable {
     static let quiesceTimeoutMilliseconds: UInt64 = 10_000
     /// How long a quiesced hand-over waits for the requests still being served.
     static let drainLimit: Duration = .seconds(5)
+    /// How long the queues of a stopped device may take to see their commands aborted.
+    static let stopDrainLimit: Duration = .seconds(2)
+
+    /// Waits until every queue thread has ended or `drained` says nothing is left to do, at most `limit`; then the
+    /// threads still running are told to leave.
+    private func letQueuesDrain(within limit: Duration, drained: () -> Bool) {
+        let deadline = ContinuousClock.now + limit
+        while queues.contains(where: { !$0.hasEnded }) && !drained() && ContinuousClock.now < deadline {
+            usleep(5_000)
+        }
+        queues.forEach { if !$0.hasEnded { $0.requestExit() } }
+    }
 
     /// Changes the capacity of the live disk (`UPDATE_SIZE`, kernels with `UBLK_F_UPDATE_SIZE`), the backing store
     /// prepared first. File systems on the disk are not touched (resize2fs is the user's step).

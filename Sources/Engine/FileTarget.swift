@@ -224,7 +224,11 @@ public final class FileTarget: Target {
                 // The queue sizes its ring so that every tag always has a free entry; reaching this is a bug.
                 return .complete(-EIO)
             }
-            return .pending
+            // One operation serves the request, and its full success (a read or write that moves every byte, a
+            // sync or fallocate that returns 0) is the request's.
+            guard request.commitMayFollow else { return .pending }
+            ring.runNextOnlyOnSuccess()
+            return .linked
         }
 
         public mutating func complete(_ request: Request, result: Int32, ring: borrowing Ring,

@@ -1,7 +1,7 @@
 import Synchronization
 
-/// Counters of one queue. Only its queue thread writes them (relaxed atomics: no lock, no fence on the I/O path);
-/// any thread may read them at any time.
+/// Counters of one queue. Only its queue thread writes them (`bump`: relaxed loads and stores, no lock, no fence,
+/// no locked instruction on the I/O path); any thread may read them at any time.
 public final class QueueCounters: Sendable {
     public let reads = Atomic<UInt64>(0)
     public let writes = Atomic<UInt64>(0)
@@ -26,6 +26,19 @@ public final class QueueCounters: Sendable {
             writtenBytes: writtenBytes.load(ordering: .relaxed), errors: errors.load(ordering: .relaxed),
             inFlight: max(0, inFlight.load(ordering: .relaxed)), ringEnters: ringEnters.load(ordering: .relaxed))
     }
+}
+
+extension Atomic where Value == UInt64 {
+    /// Adds `amount` as the counter's only writer: a relaxed load and store, which readers see whole, without the
+    /// locked read-modify-write of `add` on every request.
+    @inline(__always)
+    func bump(_ amount: UInt64 = 1) { store(load(ordering: .relaxed) &+ amount, ordering: .relaxed) }
+}
+
+extension Atomic where Value == Int64 {
+    /// Changes the gauge by `amount` as its only writer (see the `UInt64` `bump`).
+    @inline(__always)
+    func bump(_ amount: Int64) { store(load(ordering: .relaxed) &+ amount, ordering: .relaxed) }
 }
 
 /// A copy of the counters at one moment.

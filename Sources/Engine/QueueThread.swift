@@ -34,6 +34,8 @@ enum CompletionKind: UInt64 {
     case fetch = 5
     /// A target's own submission (an NBD socket's poll, a reconnect timer); the low 16 bits are the target's.
     case targetEvent = 6
+    /// Per-tag model: a COMMIT_AND_FETCH linked behind the request's backing operation (`Disposition.linked`).
+    case linkedCommit = 7
 
     @inline(__always) func userData(_ low: Int) -> UInt64 { rawValue << 16 | UInt64(low) }
 }
@@ -149,13 +151,14 @@ class QueueThread: QueueControl, @unchecked Sendable {
 
     /// The ring with the char device (and the handler's files) registered, the descriptor window, and in copy
     /// mode the data buffers.
-    func openResources<Handler: QueueHandler>(_ handler: Handler, ringEntries: UInt32, completionEntries: UInt32)
+    func openResources<Handler: QueueHandler>(_ handler: Handler, ringEntries: UInt32, completionEntries: UInt32,
+                                              reservedEntries: UInt32 = 0)
         throws(EngineError) -> QueueResources
     {
         let ring: Ring
         do {
             ring = try Ring(entries: ringEntries, options: [.singleIssuer, .deferTaskRun],
-                            completionEntries: completionEntries)
+                            completionEntries: completionEntries, reservedEntries: reservedEntries)
         } catch {
             throw .queueSetup(queue: queueID, "io_uring setup: \(error)")
         }
@@ -185,7 +188,7 @@ class QueueThread: QueueControl, @unchecked Sendable {
     /// that fails still was a syscall), so both models' syscalls per I/O are measured alike. False: the queue stops.
     @inline(__always)
     func enter(_ ring: borrowing Ring, waitingFor completions: UInt32) -> Bool {
-        counters.ringEnters.add(1, ordering: .relaxed)
+        counters.ringEnters.bump(1)
         do {
             try ring.submitAndWait(completions)
             return true
@@ -197,24 +200,24 @@ class QueueThread: QueueControl, @unchecked Sendable {
 
     @inline(__always)
     func count(_ descriptor: IODescriptor, result: Int32) {
-        counters.inFlight.subtract(1, ordering: .relaxed)
+        counters.inFlight.bump(-1)
         if result < 0 {
-            counters.errors.add(1, ordering: .relaxed)
+            counters.errors.bump(1)
             return
         }
         switch descriptor.operation {
         case .read:
-            counters.reads.add(1, ordering: .relaxed)
-            counters.readBytes.add(UInt64(result), ordering: .relaxed)
+            counters.reads.bump(1)
+            counters.readBytes.bump(UInt64(result))
         case .write:
-            counters.writes.add(1, ordering: .relaxed)
-            counters.writtenBytes.add(UInt64(result), ordering: .relaxed)
+            counters.writes.bump(1)
+            counters.writtenBytes.bump(UInt64(result))
         case .flush:
-            counters.flushes.add(1, ordering: .relaxed)
+            counters.flushes.bump(1)
         case .discard:
-            counters.discards.add(1, ordering: .relaxed)
+            counters.discards.bump(1)
         case .writeZeroes:
-            counters.writeZeroes.add(1, ordering: .relaxed)
+            counters.writeZeroes.bump(1)
         default:
             break
         }
@@ -245,8 +248,9 @@ struct QueueResources {
 
     /// The request the driver put under `tag`, as the target sees it.
     @inline(__always)
-    func request(tag: Int) -> Request {
-        Request(tag: UInt16(tag), descriptor: window.descriptor(tag: tag), buffer: buffer(tag: tag))
+    func request(tag: Int, commitMayFollow: Bool = false) -> Request {
+        Request(tag: UInt16(tag), descriptor: window.descriptor(tag: tag), buffer: buffer(tag: tag),
+                commitMayFollow: commitMayFollow)
     }
 
     /// After the last request: the ring goes with the last reference to it.

@@ -73,12 +73,15 @@ public struct Request {
     /// The tag's data buffer in copy mode: holds WRITE data on arrival, and receives READ data. nil with zero
     /// copy, where the request's own pages sit in slot `tag` of the ring's buffer table instead.
     public let buffer: UnsafeMutableRawPointer?
+    /// The queue can commit this request in the kernel right behind one backing operation (`Disposition.linked`).
+    public let commitMayFollow: Bool
 
     @inline(__always)
-    public init(tag: UInt16, descriptor: IODescriptor, buffer: UnsafeMutableRawPointer?) {
+    public init(tag: UInt16, descriptor: IODescriptor, buffer: UnsafeMutableRawPointer?, commitMayFollow: Bool = false) {
         self.tag = tag
         self.descriptor = descriptor
         self.buffer = buffer
+        self.commitMayFollow = commitMayFollow
     }
 }
 
@@ -88,6 +91,11 @@ public enum Disposition: Equatable {
     case complete(Int32)
     /// Backing I/O is under way; `complete` will be called.
     case pending
+    /// Only where `Request.commitMayFollow`: one backing operation is prepared, last, with
+    /// `Ring.runNextOnlyOnSuccess`, and its full success is the whole request's. The queue commits the request
+    /// right behind it, so the kernel does so the moment it completes, with no turn through user space; `complete`
+    /// hears of it only if it fails or falls short, and the request is then finished as after `pending`.
+    case linked
 }
 
 extension Disposition {

@@ -9,11 +9,16 @@ public struct CreateDeviceRequest: Sendable, Equatable {
     public var sizeFromBackingStore: Bool
     /// file target: make a sparse backing file of the device's size (refused if the file exists).
     public var create: Bool
+    /// `"queues": "auto"`: one queue per CPU of the host that serves the device (its definition's `queues` is a
+    /// placeholder until the daemon knows the host).
+    public var queuesPerCPU: Bool
 
-    public init(definition: DeviceDefinition, sizeFromBackingStore: Bool = false, create: Bool = false) {
+    public init(definition: DeviceDefinition, sizeFromBackingStore: Bool = false, create: Bool = false,
+                queuesPerCPU: Bool = false) {
         self.definition = definition
         self.sizeFromBackingStore = sizeFromBackingStore
         self.create = create
+        self.queuesPerCPU = queuesPerCPU
     }
 
     /// The size asked for, if any.
@@ -59,9 +64,11 @@ public struct CreateDeviceRequest: Sendable, Equatable {
             target = kind == .null ? .null : .memory
         }
         sizeFromBackingStore = size == nil
+        let queues = try fields.queueCount(Field.queues.rawValue)
+        queuesPerCPU = queues.map { $0 == .perCPU } ?? Defaults.queuesPerCPU
         definition = DeviceDefinition(
             name: name, target: target, sizeBytes: size ?? 0,
-            queues: try fields.integer(Field.queues.rawValue) ?? Defaults.queues,
+            queues: queues?.count ?? Defaults.queues,
             queueDepth: try fields.integer(Field.queueDepth.rawValue) ?? Defaults.queueDepth,
             blockSize: try fields.integer(Field.blockSize.rawValue) ?? Defaults.blockSize,
             maxIOBytes: try fields.integer(Field.maxIOSize.rawValue) ?? Defaults.maxIOBytes,
@@ -114,6 +121,27 @@ struct FieldReader {
             throw .validation("\"\(key)\" must be an integer")
         }
         return fitting
+    }
+
+    enum QueueCount: Equatable {
+        case count(Int)
+        /// "auto": one per CPU.
+        case perCPU
+
+        var count: Int? {
+            if case .count(let count) = self { return count }
+            return nil
+        }
+    }
+
+    /// A queue count, or "auto".
+    func queueCount(_ key: String) throws(APIError) -> QueueCount? {
+        guard let value = try value(key, required: false) else { return nil }
+        if case .string(let text) = value {
+            guard text == "auto" else { throw .validation("\"\(key)\" must be a whole number or \"auto\"") }
+            return .perCPU
+        }
+        return try integer(key).map(QueueCount.count)
     }
 
     /// One of a field's names (target, recovery, io_mode), parsed by the definition's own parser.

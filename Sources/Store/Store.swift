@@ -4,9 +4,9 @@ import Logging
 
 /// Device definitions and their history in one SQLite file.
 ///
-/// Synchronous and thread-safe: the daemon calls it from plain threads. Reads run concurrently on their own
-/// connections and see the last committed state; writes are serialized, each call one transaction. For several
-/// steps that must land together, use `write(_:)`.
+/// Synchronous and thread-safe: the daemon calls it from plain threads. Every query is a `StoreTransaction`'s:
+/// `read(_:)` runs concurrently with others on a reader connection and sees the last committed state; `write(_:)`
+/// runs alone, and what it did lands together or not at all.
 public final class Store: Sendable {
     /// The database file; nil for `inMemory()`.
     public let path: String?
@@ -104,76 +104,6 @@ public final class Store: Sendable {
         try reading { try SchemaMigrator.appliedVersions($0) }
     }
 
-    // MARK: Devices
-
-    /// Stores a new definition and returns it as stored (dates to the millisecond). The name is checked before
-    /// the id.
-    @discardableResult
-    public func insertDevice(_ device: DeviceRecord) throws(StoreError) -> DeviceRecord {
-        try writing { transaction throws(StoreError) in try transaction.insertDevice(device) }
-    }
-
-    /// Replaces the definition with `device.id`, stamping `updatedAt` with the current time, and returns it as
-    /// stored.
-    @discardableResult
-    public func updateDevice(_ device: DeviceRecord) throws(StoreError) -> DeviceRecord {
-        try writing { transaction throws(StoreError) in try transaction.updateDevice(device) }
-    }
-
-    /// Removes the definition; its events stay.
-    public func deleteDevice(id: UInt32) throws(StoreError) {
-        try writing { transaction throws(StoreError) in try transaction.deleteDevice(id: id) }
-    }
-
-    public func device(id: UInt32) throws(StoreError) -> DeviceRecord? {
-        try reading { try DeviceQueries.device(id: id, $0) }
-    }
-
-    public func device(named name: String) throws(StoreError) -> DeviceRecord? {
-        try reading { try DeviceQueries.device(named: name, $0) }
-    }
-
-    /// Every definition, by id.
-    public func devices() throws(StoreError) -> [DeviceRecord] {
-        try reading { try DeviceQueries.devices($0) }
-    }
-
-    /// The smallest ublk device id (below 2^20) that no definition uses and `excluding` does not hold, e.g. ids the
-    /// kernel already has. Only a hint unless inserted in the same `write(_:)`.
-    public func freeDeviceID(excluding: Set<UInt32> = []) throws(StoreError) -> UInt32 {
-        try reading { try DeviceQueries.freeDeviceID(excluding: excluding, $0) }
-    }
-
-    // MARK: Events
-
-    /// Stores an event and returns it with the id SQLite gave it (the id passed in is ignored).
-    @discardableResult
-    public func appendEvent(_ event: EventRecord) throws(StoreError) -> EventRecord {
-        try writing { transaction throws(StoreError) in try transaction.appendEvent(event) }
-    }
-
-    /// Up to `limit` events of the device, newest first. For the next page pass the id of the last event received
-    /// as `before`.
-    /// Newest first; `deviceID` nil means every device's, deleted ones included.
-    public func events(deviceID: UInt32?, limit: Int, before: Int64? = nil) throws(StoreError) -> [EventRecord] {
-        try reading { try EventQueries.events(deviceID: deviceID, limit: limit, before: before, $0) }
-    }
-
-    /// The newest event of the device among `kinds` (nil: any kind).
-    public func lastEvent(deviceID: UInt32, kinds: Set<String>? = nil) throws(StoreError) -> EventRecord? {
-        try reading { try EventQueries.lastEvent(deviceID: deviceID, kinds: kinds, $0) }
-    }
-
-    /// How many events of the device are among `kinds` (nil: any kind).
-    public func eventCount(deviceID: UInt32, kinds: Set<String>? = nil) throws(StoreError) -> Int {
-        try reading { try EventQueries.eventCount(deviceID: deviceID, kinds: kinds, $0) }
-    }
-
-    /// Per stored device, how many events of `kinds` it has had since it was created, and the newest of them.
-    public func eventSummaries(kinds: Set<String>) throws(StoreError) -> [UInt32: EventSummary] {
-        try reading { try EventQueries.summaries(kinds: kinds, $0) }
-    }
-
     // MARK: Transactions
 
     /// Runs `body` in one write transaction: everything it did is committed together when it returns, and nothing
@@ -182,15 +112,33 @@ public final class Store: Sendable {
     /// Use only the transaction inside `body`, never this store: its connections are not reentrant, and GRDB traps
     /// on a nested access. The transaction must not outlive `body`.
     public func write<T>(_ body: (StoreTransaction) throws -> T) throws -> T {
+        try transaction(.write, body)
+    }
+
+    /// Runs `body` on a reader connection, in one read transaction: it sees the last committed state, all of it
+    /// from one moment, and never waits for the writer. Errors from `body` come out unchanged; the store's own
+    /// are `StoreError`. Writes inside `body` fail.
+    public func read<T>(_ body: (StoreTransaction) throws -> T) throws -> T {
+        try transaction(.read, body)
+    }
+
+    private enum Access { case read, write }
+
+    /// `body` in one transaction: the caller's errors pass through unchanged, the database's become `StoreError`.
+    private func transaction<T>(_ access: Access, _ body: (StoreTransaction) throws -> T) throws -> T {
+        func run(_ db: Database) throws -> T {
+            do {
+                return try body(StoreTransaction(db))
+            } catch let error as StoreError {
+                throw error
+            } catch {
+                throw CallerError(underlying: error)
+            }
+        }
         do {
-            return try writeTransaction { db in
-                do {
-                    return try body(StoreTransaction(db))
-                } catch let error as StoreError {
-                    throw error
-                } catch {
-                    throw CallerError(underlying: error)
-                }
+            switch access {
+            case .write: return try writeTransaction(run)
+            case .read: return try database.read(run)
             }
         } catch let error as CallerError {
             throw error.underlying
@@ -199,17 +147,10 @@ public final class Store: Sendable {
         }
     }
 
-    /// Marks an error of the caller's `write` body, so it is passed through instead of folded into `StoreError`.
+    /// Marks an error of the caller's `write` or `read` body, so it is passed through instead of folded into
+    /// `StoreError`.
     private struct CallerError: Error {
         let underlying: any Error
-    }
-
-    func writing<T>(_ body: (StoreTransaction) throws(StoreError) -> T) throws(StoreError) -> T {
-        do {
-            return try writeTransaction { db in try body(StoreTransaction(db)) }
-        } catch {
-            throw StoreError(error)
-        }
     }
 
     func reading<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {

@@ -1,10 +1,10 @@
 import Foundation
 internal import GRDB
 
-/// The operations available inside `Store.write(_:)`, all in one transaction. Reads here see the transaction's
+/// The store's queries, inside one transaction of `Store.write(_:)` or `Store.read(_:)`. Reads in a write see its
 /// own uncommitted changes.
 ///
-/// Valid only while the `write` body that received it runs.
+/// Valid only while the body that received it runs.
 public final class StoreTransaction {
     private let db: Database
 
@@ -48,7 +48,9 @@ public final class StoreTransaction {
         try run { try EventQueries.append(event, $0) }
     }
 
-    public func events(deviceID: UInt32, limit: Int, before: Int64? = nil) throws(StoreError) -> [EventRecord] {
+    /// Up to `limit` events, newest first; `deviceID` nil means every device's, deleted ones included. For the
+    /// next page pass the id of the last event received as `before`.
+    public func events(deviceID: UInt32?, limit: Int, before: Int64? = nil) throws(StoreError) -> [EventRecord] {
         try run { try EventQueries.events(deviceID: deviceID, limit: limit, before: before, $0) }
     }
 
@@ -58,6 +60,11 @@ public final class StoreTransaction {
 
     public func eventCount(deviceID: UInt32, kinds: Set<String>? = nil) throws(StoreError) -> Int {
         try run { try EventQueries.eventCount(deviceID: deviceID, kinds: kinds, $0) }
+    }
+
+    /// Per stored device, how many events of `kinds` it has had since it was created, and the newest of them.
+    public func eventSummaries(kinds: Set<String>) throws(StoreError) -> [UInt32: EventSummary] {
+        try run { try EventQueries.summaries(kinds: kinds, $0) }
     }
 
     private func run<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {

@@ -15,8 +15,20 @@ public final class Ring {
     @usableFromInline let batchCapacity: Int
     /// Bytes per SQE: 128 with `.sqe128` (ublk control commands need it), else 64.
     public let submissionEntrySize: Int
+    /// SQEs 0..<reservedEntries are the caller's own (`SubmissionSlot.reserved`); the others are handed out in
+    /// turn. Zero: liburing's own order, every SQE in turn.
+    @usableFromInline let reservedEntries: UInt32
+    /// How many SQEs may wait for the kernel at once: with reserved SQEs, no more than the others, so that an SQE
+    /// handed out in turn has always been read by the kernel before it comes round again.
+    @usableFromInline let pendingLimit: UInt32
+    @usableFromInline var nextShared: UInt32
+    /// The entry prepared last, for `runNextOnlyOnSuccess`.
+    @usableFromInline var lastEntry: UnsafeMutablePointer<io_uring_sqe>?
 
-    public init(entries: UInt32, options: SetupOptions = [], completionEntries: UInt32? = nil) throws(Errno) {
+    /// `reservedEntries` keeps that many SQEs out of the shared turn for `SubmissionSlot.reserved`; `entries`
+    /// counts them too.
+    public init(entries: UInt32, options: SetupOptions = [], completionEntries: UInt32? = nil,
+                reservedEntries: UInt32 = 0) throws(Errno) {
         var params = io_uring_params()
         params.flags = options.rawValue
         if let completionEntries {
@@ -34,6 +46,16 @@ public final class Ring {
         self.batchCapacity = Int(params.cq_entries)
         self.batch = .allocate(capacity: batchCapacity)
         self.submissionEntrySize = options.contains(.sqe128) ? 128 : 64
+        let sqEntries = curing_sq_entries(ring)
+        guard reservedEntries < sqEntries else {
+            io_uring_queue_exit(ring)
+            ring.deallocate()
+            batch.deallocate()
+            throw .invalidArgument
+        }
+        self.reservedEntries = reservedEntries
+        self.pendingLimit = sqEntries - reservedEntries
+        self.nextShared = reservedEntries
     }
 
     deinit {
@@ -43,7 +65,11 @@ public final class Ring {
     }
 
     /// Submission slots still free before the next `submit`.
-    public var freeSubmissionSlots: Int { Int(io_uring_sq_space_left(ring)) }
+    @inlinable
+    public var freeSubmissionSlots: Int {
+        let left = Int(io_uring_sq_space_left(ring))
+        return reservedEntries == 0 ? left : max(0, left - Int(reservedEntries))
+    }
 
     // MARK: submitting
 
@@ -55,12 +81,12 @@ public final class Ring {
 
     /// Hands every prepared entry to the kernel and waits until at least `minimumCompletions` are ready, in one
     /// `io_uring_enter`.
-    @discardableResult
+    @inlinable @discardableResult
     public func submitAndWait(_ minimumCompletions: UInt32 = 1) throws(Errno) -> Int {
         try retryingInterrupts { io_uring_submit_and_wait(ring, minimumCompletions) }
     }
 
-    @inline(__always)
+    @inlinable @inline(__always)
     func retryingInterrupts(_ call: () -> Int32) throws(Errno) -> Int {
         while true {
             let rc = call()
@@ -73,7 +99,7 @@ public final class Ring {
     // MARK: completing
 
     /// Calls `body` for every completion ready now, without waiting, then marks them consumed. Returns the count.
-    @inline(__always) @discardableResult
+    @inlinable @inline(__always) @discardableResult
     public func drainCompletions<E: Error>(_ body: (Completion) throws(E) -> Void) throws(E) -> Int {
         let count = Int(io_uring_peek_batch_cqe(ring, batch, UInt32(batchCapacity)))
         var index = 0
@@ -162,6 +188,16 @@ public struct Completion: Sendable, Equatable {
 
     /// The error the kernel reported, or nil on success.
     public var error: Errno? { result < 0 ? Errno(rawValue: -result) : nil }
+}
+
+/// Which SQE a submission is written to.
+public enum SubmissionSlot: Sendable, Equatable {
+    /// The next one in turn.
+    case shared
+    /// SQE `index` of the ring's reserved ones: the caller keeps it from one submission to the next. What a
+    /// kernel may read from the SQE after the submission (a linked URING_CMD on 6.12) stays as written until the
+    /// caller writes to that slot again.
+    case reserved(UInt32)
 }
 
 /// Which file a submission targets: a plain descriptor, or a slot of the ring's fixed-file table.

@@ -31,7 +31,7 @@ struct CreateCommand: APICommand {
     var reconnectTimeout: Int?
     @Option(help: "Bytes, or a size such as 512MiB, 10GiB (binary) or 1GB (decimal).") var size: String?
     @Flag(help: "file target: make a sparse file of --size bytes (refused if it exists).") var create = false
-    @Option(help: "Number of I/O queues (at most the CPU count).") var queues: Int?
+    @Option(help: "Number of I/O queues (at most the CPU count), or auto: one per CPU.") var queues: QueueCount?
     @Option(help: "Requests in flight per queue (1-4096).") var depth: Int?
     @Option(name: .customLong("block-size"), help: "Logical block size: 512 or 4096.") var blockSize: Int?
     @Option(name: .customLong("max-io-size"), help: "Largest single I/O in bytes (4096-4194304).") var maxIOSize: Int?
@@ -58,7 +58,7 @@ struct CreateCommand: APICommand {
         var reconnectTimeout: Int?
         var size: String?
         var create: Bool?
-        var queues: Int?
+        var queues: QueueCount?
         var queueDepth: Int?
         var blockSize: Int?
         var maxIOSize: Int?
@@ -99,5 +99,29 @@ struct CreateCommand: APICommand {
         let answer = try api.call("POST", "/devices", json: Array(json))
         if connection.json { return output.raw(answer) }
         try api.decode(Device.self, from: answer).detailLines().forEach(output.line)
+    }
+}
+
+/// `--queues`: a number, or `auto` (one queue per CPU of the daemon's host), sent as the API spells it.
+enum QueueCount: ExpressibleByArgument, Encodable, Equatable {
+    case count(Int)
+    case perCPU
+
+    init?(argument: String) {
+        if argument == "auto" {
+            self = .perCPU
+        } else if let count = Int(argument) {
+            self = .count(count)
+        } else {
+            return nil
+        }
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var value = encoder.singleValueContainer()
+        switch self {
+        case .count(let count): try value.encode(count)
+        case .perCPU: try value.encode("auto")
+        }
     }
 }

@@ -1,4 +1,5 @@
 @testable import Daemon
+import TestSupport
 import Engine
 import Store
 import Testing

@@ -1,4 +1,5 @@
 @testable import Daemon
+import TestSupport
 import DeviceModel
 import Dispatch
 import Foundation
@@ -24,7 +25,7 @@ struct DeviceManagerTests {
     {
         let manager = DeviceManager(store: store, backend: backend,
                                     logger: .init(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }),
-                                    quiesceTimeout: quiesceTimeout, startupLimit: startupLimit)
+                                    patience: .init(quiesce: quiesceTimeout, startup: startupLimit))
         manager.finishStartup(manager.reconcile(phases: StartupPhases(logger: manager.logger)))
         return manager
     }
@@ -66,6 +67,15 @@ struct DeviceManagerTests {
     }
 
     // MARK: the stories
+
+    @Test func queuesAutoTakesTheHostsCPUCountAndStoresIt() throws {
+        let manager = try manager()
+        var request = Self.nullRequest
+        request.queuesPerCPU = true
+        let view = try manager.create(request)
+        #expect(view.definition.queues == backend.host.cpuCount)
+        #expect(try store.device(id: view.id)?.definition.queues == backend.host.cpuCount)
+    }
 
     @Test func aCreatedDeviceComesBackAfterACrash() throws {
         let first = try manager()

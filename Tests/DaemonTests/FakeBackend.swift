@@ -1,4 +1,5 @@
 @testable import Daemon
+import TestSupport
 import DeviceModel
 import Dispatch
 import Engine
@@ -97,9 +98,11 @@ final class FakeBackend: DeviceBackend, @unchecked Sendable {
 
     func features() throws(EngineError) -> Features { offered }
 
+    var host: HostLimits { HostLimits(cpuCount: 4, memoryBytes: 8 << 30) }
+
     func check(_ definition: DeviceDefinition) throws(EngineError) {
         do {
-            try definition.validate(host: HostLimits(cpuCount: 4, memoryBytes: 8 << 30))
+            try definition.validate(host: host)
         } catch {
             throw .invalidConfiguration(error.message)
         }

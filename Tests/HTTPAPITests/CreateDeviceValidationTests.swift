@@ -104,6 +104,18 @@ struct CreateDeviceValidationTests {
         #expect(definition.readOnly == false && request.create == false && definition.target.path == nil)
     }
 
+    @Test func queuesAutoAsksForOnePerCPU() throws {
+        let (response, created) = RouterHarness().create(#"{"name": "d", "target": "null", "size": 4096, "queues": "auto"}"#)
+        #expect(response.status == 201, "\(response.bodyText)")
+        #expect(created?.queuesPerCPU == true)
+        let (counted, countedCreated) = RouterHarness().create(#"{"name": "d", "target": "null", "size": 4096, "queues": 2}"#)
+        #expect(counted.status == 201)
+        #expect(countedCreated?.queuesPerCPU == false && countedCreated?.definition.queues == 2)
+        let (bad, _) = RouterHarness().create(#"{"name": "d", "target": "null", "size": 4096, "queues": "all"}"#)
+        #expect(bad.status == 400)
+        #expect(try bad.json()["error"]?["message"]?.string?.contains("auto") == true)
+    }
+
     @Test func everyFieldReachesTheService() throws {
         let body = """
             {"name": "Disk_0.a-b", "target": "file", "path": "/srv/d.img", "size": "8GiB", "create": true,

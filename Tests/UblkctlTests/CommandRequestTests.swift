@@ -27,6 +27,12 @@ struct CommandRequestTests {
             + #""recovery":"fail_io","size":"10GiB","target":"file"}"#)
     }
 
+    @Test func createSendsQueuesAutoAsTheAPISpellsIt() throws {
+        #expect(try Self.createBody(["n", "--target", "null", "--size", "1GiB", "--queues", "auto"])
+            == #"{"name":"n","queues":"auto","size":"1GiB","target":"null"}"#)
+        #expect(throws: (any Error).self) { try CreateCommand.parse(["n", "--target", "null", "--queues", "many"]) }
+    }
+
     @Test func createRefusesUnknownChoices() {
         #expect(throws: (any Error).self) { try CreateCommand.parse(["x", "--target", "bogus"]) }
         #expect(throws: (any Error).self) { try CreateCommand.parse(["x", "--target", "null", "--recovery", "x"]) }

@@ -19,6 +19,10 @@ JOBS = [
     ("randwrite-4k-qd32", "4k randwrite QD32", "write", False),
     ("read-128k-qd8", "128k seq read QD8", "read", False),
     ("write-128k-qd8", "128k seq write QD8", "write", False),
+    # Two submitters, one per CPU (only when BENCH_JOBS names them): the queues-per-CPU question.
+    ("randread-4k-qd32-2j", "4k randread QD32 x2 jobs", "read", False),
+    ("randwrite-4k-qd32-2j", "4k randwrite QD32 x2 jobs", "write", False),
+    ("randread-4k-qd1-2j", "4k randread QD1 x2 jobs", "read", True),
 ]
 PAIRS = {
     "null": "null: ublkd null target, ublksrv null / null_blk",
