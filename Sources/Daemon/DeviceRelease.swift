@@ -40,7 +40,7 @@ extension DeviceManager {
         var outcome = DeviceRelease.Outcome()
         let records: [DeviceRecord]
         do {
-            records = try store.devices()
+            records = try store.read { try $0.devices() }
         } catch {
             outcome.failed.append("the stored devices cannot be read: \(error)")
             return outcome

@@ -1,4 +1,5 @@
 @testable import Daemon
+import TestSupport
 import DeviceModel
 import HTTPAPI
 import Logging
@@ -18,7 +19,7 @@ struct DeviceReleaseTests {
     }
 
     func started() -> DeviceManager {
-        let manager = DeviceManager(store: store, backend: backend, logger: quiet, quiesceTimeout: .seconds(2))
+        let manager = DeviceManager(store: store, backend: backend, logger: quiet, patience: .init(quiesce: .seconds(2)))
         manager.finishStartup(manager.reconcile(phases: StartupPhases(logger: quiet)))
         return manager
     }
