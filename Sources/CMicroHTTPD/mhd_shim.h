@@ -12,24 +12,31 @@
 #include <sys/select.h>
 #include <microhttpd.h>
 
-// Reason: MHD_start_daemon is variadic (options as a va_list of pairs), which Swift cannot call. One thread per
-// connection, so that a slow request (creating a device) never holds up another client's poll of /stats.
+// Reason: MHD_start_daemon is variadic (options as a va_list of pairs), which Swift cannot call. `threads` event
+// loops (epoll) serve every connection; requests that may wait are suspended and finished on a worker (see
+// HTTPServer), which MHD_ALLOW_SUSPEND_RESUME allows. More than one thread makes a pool sharing the listening socket.
 static inline struct MHD_Daemon *cmhd_start(unsigned int extra_flags, const struct sockaddr *address,
-                                            MHD_AccessHandlerCallback handler, void *handler_context,
-                                            MHD_RequestCompletedCallback completed, void *completed_context,
-                                            unsigned int connection_limit, unsigned int connection_timeout)
+                                            unsigned int threads, MHD_AccessHandlerCallback handler,
+                                            void *handler_context, MHD_RequestCompletedCallback completed,
+                                            void *completed_context, unsigned int connection_limit,
+                                            unsigned int connection_timeout)
 {
     unsigned int port = 0;
     if (address->sa_family == AF_INET)
         port = ntohs(((const struct sockaddr_in *)address)->sin_port);
     else if (address->sa_family == AF_INET6)
         port = ntohs(((const struct sockaddr_in6 *)address)->sin6_port);
-    return MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | extra_flags,
+    struct MHD_OptionItem pool[] = {
+        {threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, threads, NULL},
+        {MHD_OPTION_END, 0, NULL},
+    };
+    return MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | extra_flags,
                             (uint16_t)port, NULL, NULL, handler, handler_context,
                             MHD_OPTION_SOCK_ADDR, address,
                             MHD_OPTION_NOTIFY_COMPLETED, completed, completed_context,
                             MHD_OPTION_CONNECTION_LIMIT, connection_limit,
                             MHD_OPTION_CONNECTION_TIMEOUT, connection_timeout,
+                            MHD_OPTION_ARRAY, pool,
                             MHD_OPTION_END);
 }
 

@@ -12,15 +12,19 @@ public struct Configuration: Sendable {
     /// When not empty, a file device's backing path must resolve inside one of these directories.
     public var allowedDirectories: [String]
     public var controlPath: String
+    /// Event loops of the API (see `HTTPServer`).
+    public var apiThreads: Int
 
     public init(listen: ListenAddress, stateDirectory: String, logLevel: Logger.Level = .info, apiToken: String? = nil,
-                allowedDirectories: [String] = [], controlPath: String = "/dev/ublk-control") {
+                allowedDirectories: [String] = [], controlPath: String = "/dev/ublk-control",
+                apiThreads: Int = 1) {
         self.listen = listen
         self.stateDirectory = stateDirectory
         self.logLevel = logLevel
         self.apiToken = apiToken
         self.allowedDirectories = allowedDirectories
         self.controlPath = controlPath
+        self.apiThreads = apiThreads
     }
 
     public var databasePath: String { stateDirectory + "/ublkd.sqlite" }

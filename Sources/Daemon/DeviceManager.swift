@@ -34,7 +34,7 @@ public final class DeviceManager: Sendable {
         var unreadable: Bool
     }
 
-    init(store: Store, backend: any DeviceBackend, logger: Logger,
+    package init(store: Store, backend: any DeviceBackend, logger: Logger,
          metrics: DaemonMetrics = DaemonMetrics(version: Configuration.version),
          quiesceTimeout: Duration = .seconds(45), startupLimit: Duration = .seconds(90)) {
         self.metrics = metrics

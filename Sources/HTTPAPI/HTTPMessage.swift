@@ -36,3 +36,11 @@ public struct HTTPResponse: Sendable, Equatable {
 
     public var bodyText: String { String(decoding: body, as: UTF8.self) }
 }
+
+/// Where the transport runs a request's handler.
+public enum HandlerPlacement: Sendable, Equatable {
+    /// On the event loop that read the request: for handlers that only read memory and never wait.
+    case eventLoop
+    /// On a thread of its own, the connection suspended meanwhile: for handlers that may wait (kernel, store, disk).
+    case worker
+}

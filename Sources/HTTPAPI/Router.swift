@@ -7,30 +7,53 @@ public final class Router: Sendable {
         public let method: String
         /// Path with `{id}` for a device id, as in api/openapi.yaml.
         public let pattern: String
+        /// Answered from memory (devices, counters, health): on the event loop, never waiting on anything.
+        public let fromMemory: Bool
+
+        init(method: String, pattern: String, fromMemory: Bool = false) {
+            self.method = method
+            self.pattern = pattern
+            self.fromMemory = fromMemory
+        }
     }
 
     /// Every route the router answers; a test checks this list against api/openapi.yaml.
     public static let routes: [Route] = [
-        Route(method: "GET", pattern: "/"),
-        Route(method: "GET", pattern: "/health"),
-        Route(method: "GET", pattern: "/metrics"),
-        Route(method: "GET", pattern: "/devices"),
+        Route(method: "GET", pattern: "/", fromMemory: true),
+        Route(method: "GET", pattern: "/health", fromMemory: true),
+        Route(method: "GET", pattern: "/metrics", fromMemory: true),
+        Route(method: "GET", pattern: "/devices", fromMemory: true),
         Route(method: "POST", pattern: "/devices"),
-        Route(method: "GET", pattern: "/devices/{id}"),
+        Route(method: "GET", pattern: "/devices/{id}", fromMemory: true),
         Route(method: "DELETE", pattern: "/devices/{id}"),
         Route(method: "PATCH", pattern: "/devices/{id}"),
         Route(method: "POST", pattern: "/devices/{id}/stop"),
         Route(method: "POST", pattern: "/devices/{id}/start"),
         Route(method: "POST", pattern: "/devices/{id}/recover"),
-        Route(method: "GET", pattern: "/devices/{id}/stats"),
+        Route(method: "GET", pattern: "/devices/{id}/stats", fromMemory: true),
         Route(method: "GET", pattern: "/devices/{id}/events"),
         Route(method: "GET", pattern: "/events"),
     ]
+
+    /// Each route's pattern split at "/", once.
+    private static let patternSegments: [[Substring]] = routes.map { $0.pattern.split(separator: "/") }
+
+    /// Where the transport runs a request: on the event loop when the route reads only memory, and when no route
+    /// matches (the router answers 404 or 405 itself); on a worker for anything that may wait (a create, a delete,
+    /// a resize growing a file, a recovery, the store's history), so that no poller waits behind it.
+    public static func placement(method: String, path: String) -> HandlerPlacement {
+        let segments = path.split(separator: "/")
+        for index in routes.indices where routes[index].method == method {
+            if matches(patternSegments[index], segments) { return routes[index].fromMemory ? .eventLoop : .worker }
+        }
+        return .eventLoop
+    }
 
     public static let maxBodyBytes = 64 * 1024
 
     let service: any DeviceService
     let token: String?
+    let deviceList = DeviceListBody()
 
     public init(service: any DeviceService, token: String?) {
         self.service = service
@@ -59,21 +82,26 @@ public final class Router: Sendable {
         if request.bodyTooLarge {
             throw APIError(.payloadTooLarge, "request bodies are limited to \(Self.maxBodyBytes) bytes")
         }
-        let segments = request.path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
-        let matching = Self.routes.filter { Self.matches($0.pattern, segments) }
+        let segments = request.path.split(separator: "/")
+        let matching = Self.routes.indices.filter { Self.matches(Self.patternSegments[$0], segments) }
         guard !matching.isEmpty else { throw .notFound("no such resource: \(request.path)") }
-        guard let route = matching.first(where: { $0.method == request.method }) else {
+        guard let route = matching.lazy.map({ Self.routes[$0] }).first(where: { $0.method == request.method }) else {
             let allowed = Self.allowedMethods(path: request.path).joined(separator: ", ")
             throw APIError(.methodNotAllowed, "\(request.method) is not allowed on \(request.path) (allowed: \(allowed))")
         }
-        let id = segments.count >= 2 ? segments[1] : nil
+        let id = segments.count >= 2 ? String(segments[1]) : nil
         switch (route.method, route.pattern) {
         case ("GET", "/health"):
             return try Self.json(200, service.health())
         case ("GET", "/metrics"):
             return HTTPResponse(status: 200, contentType: Self.prometheusContentType, body: service.metricsExposition())
         case ("GET", "/devices"):
-            return try Self.json(200, DeviceList(devices: try service.listDevices()))
+            let devices = try service.listDevices()
+            do {
+                return HTTPResponse(status: 200, body: try deviceList.body(devices) + [UInt8(ascii: "\n")])
+            } catch {
+                throw APIError(.internal, "could not encode the response")
+            }
         case ("POST", "/devices"):
             let body = try JSONValue.object(from: request.body)
             return try Self.json(201, service.createDevice(try CreateDeviceRequest(json: body)))
@@ -107,8 +135,8 @@ public final class Router: Sendable {
     }
 
     static func allowedMethods(path: String) -> [String] {
-        let segments = path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
-        return routes.filter { matches($0.pattern, segments) }.map(\.method)
+        let segments = path.split(separator: "/")
+        return routes.indices.filter { matches(patternSegments[$0], segments) }.map { routes[$0].method }
     }
 
     /// The Prometheus text format, version 0.0.4, which every scraper reads.
@@ -117,8 +145,9 @@ public final class Router: Sendable {
     /// The route pattern a request matched, for metric labels: raw paths carry ids, which would make one series
     /// per device per route, and any path a scanner tries.
     public static func routeLabel(method: String, path: String) -> String {
-        let segments = path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
-        return routes.first { $0.method == method && matches($0.pattern, segments) }?.pattern ?? "unmatched"
+        let segments = path.split(separator: "/")
+        return routes.indices.first { routes[$0].method == method && matches(patternSegments[$0], segments) }
+            .map { routes[$0].pattern } ?? "unmatched"
     }
 
     func authorize(_ request: HTTPRequest) throws(APIError) {
@@ -138,10 +167,9 @@ public final class Router: Sendable {
         return difference == 0
     }
 
-    static func matches(_ pattern: String, _ segments: [String]) -> Bool {
-        let parts = pattern.split(separator: "/").map(String.init)
-        guard parts.count == segments.count else { return false }
-        return zip(parts, segments).allSatisfy { $0 == "{id}" || $0 == $1 }
+    static func matches(_ pattern: [Substring], _ segments: [Substring]) -> Bool {
+        guard pattern.count == segments.count else { return false }
+        return zip(pattern, segments).allSatisfy { $0 == "{id}" || $0 == $1 }
     }
 
     static func deviceID(_ segment: String?) throws(APIError) -> UInt32 {
@@ -177,17 +205,9 @@ public final class Router: Sendable {
 
     // MARK: encoding
 
-    static func encoder() -> JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        encoder.dateEncodingStrategy = .iso8601
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }
-
     static func json<T: Encodable>(_ status: Int, _ value: T) throws(APIError) -> HTTPResponse {
         do {
-            var body = Array(try encoder().encode(value))
+            var body = try JSONBodyEncoder.encode(value)
             body.append(UInt8(ascii: "\n"))
             return HTTPResponse(status: status, body: body)
         } catch {
@@ -205,7 +225,7 @@ public final class Router: Sendable {
 
     public static func errorResponse(_ error: APIError) -> HTTPResponse {
         let body = ErrorBody(error: .init(code: error.code.rawValue, message: error.message))
-        let bytes = (try? encoder().encode(body)).map { Array($0) + [UInt8(ascii: "\n")] } ?? []
+        let bytes = (try? JSONBodyEncoder.encode(body)).map { $0 + [UInt8(ascii: "\n")] } ?? []
         return HTTPResponse(status: error.code.status, body: bytes)
     }
 }
