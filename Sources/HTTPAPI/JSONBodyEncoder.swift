@@ -52,6 +52,8 @@ final class JSONBodyWriter {
             date(unsafeBitCast(value, to: Date.self))
             return
         }
+        // Foundation converts the keys of coded types, not a dictionary's own keys (health's `devices` map).
+        if T.self is any StringKeyedDictionary.Type { encoder.keepsKeys = true }
         try value.encode(to: encoder)
         encoder.finish()
     }
@@ -123,12 +125,13 @@ final class JSONBodyWriter {
 
     private static let hex = Array("0123456789abcdef".utf8)
 
-    /// `"key" : ` with the key in snake_case: "readBytes" -> "read_bytes", "myURLField" -> "my_url_field".
-    func key(_ name: String) {
+    /// `"key" : ` with the key in snake_case: "readBytes" -> "read_bytes", "myURLField" -> "my_url_field"; as it
+    /// is when `converted` is false.
+    func key(_ name: String, converted: Bool = true) {
         out.append(UInt8(ascii: "\""))
         var name = name
         name.withUTF8 { bytes in
-            guard bytes.contains(where: Self.isUpper) else {
+            guard converted, bytes.contains(where: Self.isUpper) else {
                 out.append(contentsOf: bytes)
                 return
             }
@@ -193,6 +196,8 @@ final class JSONBodyWriter {
 final class JSONValueEncoder: Encoder {
     let writer: JSONBodyWriter
     let depth: Int
+    /// A dictionary's keys are written as they are.
+    var keepsKeys = false
     var codingPath: [any CodingKey] { [] }
     var userInfo: [CodingUserInfoKey: Any] { [:] }
 
@@ -234,7 +239,7 @@ final class JSONValueEncoder: Encoder {
     /// Starts an entry: `"key" : `; `endEntry` closes it once its value is written.
     func beginEntry(_ key: String) -> (start: Int, keyEnd: Int) {
         let start = writer.out.count
-        writer.key(key)
+        writer.key(key, converted: !keepsKeys)
         return (start, writer.out.count - 4)
     }
 
@@ -455,3 +460,7 @@ extension JSONValueEncoder {
     /// A fresh encoder at this depth, for a single value that encodes another in its place.
     func sameDepth() -> JSONValueEncoder { JSONValueEncoder(writer: writer, depth: depth) }
 }
+
+/// Dictionaries with String keys, whose keys Foundation writes unconverted.
+protocol StringKeyedDictionary {}
+extension Dictionary: StringKeyedDictionary where Key == String {}

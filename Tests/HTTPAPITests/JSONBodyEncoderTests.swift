@@ -1,6 +1,6 @@
 import DeviceModel
 import Foundation
-import HTTPAPI
+@testable import HTTPAPI
 import Testing
 
 /// Keys the views do not have (acronyms, digits, explicit snake_case) and values at the edges of the JSON grammar.
