@@ -23,7 +23,7 @@ let accessHandler: MHD_AccessHandlerCallback = {
         let started = ContinuousClock.now
         let method = String(cString: method), path = String(cString: url)
         let request = HTTPRequest(method: method, path: path, query: values(connection, .GET_ARGUMENT_KIND),
-                                  headers: values(connection, .HEADER_KIND))
+                                  headers: headers(connection))
         if box.placement(method, path) == .eventLoop {
             requestState.pointee = nil
             return queue(box.answer(request, started: started), on: connection)
@@ -51,7 +51,7 @@ let accessHandler: MHD_AccessHandlerCallback = {
     }
     let request = HTTPRequest(
         method: String(cString: method), path: String(cString: url), query: values(connection, .GET_ARGUMENT_KIND),
-        headers: values(connection, .HEADER_KIND), body: pending.body, bodyTooLarge: pending.tooLarge)
+        headers: headers(connection), body: pending.body, bodyTooLarge: pending.tooLarge)
     if box.placement(request.method, request.path) == .eventLoop {
         return queue(box.answer(request, started: pending.started), on: connection)
     }
@@ -102,7 +102,21 @@ private func hasBody(_ connection: OpaquePointer) -> Bool {
     return strcmp(length, "0") != 0
 }
 
+/// The headers the API reads (`HTTPRequest.headers`), looked up by name: a poll should not pay for copying every
+/// header a client sends.
+private func headers(_ connection: OpaquePointer) -> [String: String] {
+    var found: [String: String] = [:]
+    for name in HTTPRequest.headersRead {
+        if let value = MHD_lookup_connection_value(connection, .HEADER_KIND, name) {
+            found[name] = String(cString: value)
+        }
+    }
+    return found
+}
+
 private func values(_ connection: OpaquePointer, _ kind: MHD_ValueKind) -> [String: String] {
+    // Most requests have no query: counted without a callback, nothing is allocated for them.
+    guard MHD_get_connection_values(connection, kind, nil, nil) > 0 else { return [:] }
     final class Collected {
         var values: [String: String] = [:]
     }

@@ -17,6 +17,13 @@ public enum JSONBodyEncoder {
         return writer.out
     }
 
+    /// A polled view, written field by field (see `JSONFields`).
+    public static func encode<T: JSONFields>(_ value: T) throws -> [UInt8] {
+        let writer = JSONBodyWriter()
+        try DirectFieldWriter.object(value, writer, depth: 0)
+        return writer.out
+    }
+
     /// `value` as it reads nested `depth` levels deep in a larger document (its lines indented to match); nil for a
     /// value only Foundation can write.
     static func encode<T: Encodable>(_ value: T, depth: Int) throws -> [UInt8]? {

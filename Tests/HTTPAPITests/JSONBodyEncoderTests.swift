@@ -69,6 +69,32 @@ struct JSONBodyEncoderTests {
                 sourceLocation: sourceLocation)
     }
 
+    /// The polled views take the direct writer; their `Encodable` side is what Foundation writes.
+    func expectSameFields<T: JSONFields>(_ value: T, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let direct = try JSONBodyEncoder.encode(value)
+        let foundation = Array(try JSONBodyEncoder.foundationEncoder().encode(value))
+        #expect(String(decoding: direct, as: UTF8.self) == String(decoding: foundation, as: UTF8.self),
+                sourceLocation: sourceLocation)
+        // And the generic path, which reaches the fields through `encode(to:)`.
+        try expectSame(value, sourceLocation: sourceLocation)
+    }
+
+    @Test func polledViewsWrittenFieldByField() throws {
+        try expectSameFields(Canned.statistics(id: 3, state: "live"))
+        try expectSameFields(DeviceStatisticsView(id: 1, state: "stopped", since: nil, uptimeSeconds: 0,
+                                                  total: CountersView(), queues: []))
+        try expectSameFields(DeviceStatisticsView(id: 4_000_000, state: "live", since: Date(timeIntervalSince1970: 0),
+                                                  uptimeSeconds: 86_400.125, total: CountersView(inFlight: -1),
+                                                  queues: [CountersView(reads: .max)]))
+        try expectSameFields(Canned.health)
+        try expectSameFields(HealthView(status: "degraded", version: "1\"\n", kernel: .init(
+            available: false, release: nil, features: [], featureBits: nil, message: "no \\ driver"),
+            devices: [:], unmanagedDevices: [], lastStart: nil, store: "disk full"))
+        try expectSameFields(HealthView(status: "ok", version: "1", kernel: .init(
+            available: true, release: "7.0", features: ["A"], featureBits: "0x1", message: nil),
+            devices: ["stopped": 1, "live": 30, "failed": 2], unmanagedDevices: [9, 3], lastStart: nil))
+    }
+
     @Test func everyViewTheAPIAnswers() throws {
         var failed = Canned.devices[1]
         failed.connection = ConnectionView(state: "reconnecting", disconnects: 3, reconnects: 2)
@@ -84,6 +110,27 @@ struct JSONBodyEncoderTests {
             devices: [:], unmanagedDevices: [], lastStart: nil, store: "disk full"))
         try expectSame(Canned.eventPage(id: 3))
         try expectSame(EventPage(events: [], nextBefore: nil))
+    }
+
+    @Test func deviceListFromKeptJSONIsFoundationsAfterEveryChange() throws {
+        let harness = RouterHarness()
+        func expectList(_ comment: Comment) throws {
+            let expected = Array(try JSONBodyEncoder.foundationEncoder().encode(
+                DeviceList(devices: try harness.service.listDevices()))) + [UInt8(ascii: "\n")]
+            #expect(harness.send("GET", "/devices").bodyText == String(decoding: expected, as: UTF8.self), comment)
+        }
+        try expectList("first listing")
+        try expectList("again, from the kept JSON")
+        _ = try harness.service.stopDevice(id: 0)
+        try expectList("a device changed")
+        try harness.service.deleteDevice(id: 3)
+        try expectList("a device gone")
+        let added = try harness.service.createDevice(CreateDeviceRequest(
+            definition: DeviceDefinition(name: "new", target: .null, sizeBytes: 4096)))
+        try expectList("a device added")
+        try harness.service.deleteDevice(id: 0)
+        try harness.service.deleteDevice(id: added.id)
+        try expectList("no device")
     }
 
     @Test func errorBodies() throws {
