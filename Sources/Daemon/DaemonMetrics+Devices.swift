@@ -58,8 +58,15 @@ enum DeviceFamilies {
 
     static let stateHelp = "1 for the state the device is in, 0 for the others."
 
-    /// Each family's name as bytes, in `families` order.
+    /// Each family's name, HELP and TYPE lines as bytes, in `families` order: the loops below only copy bytes.
     private static let names: [[UInt8]] = families.map { Array($0.name.utf8) }
+    private static let headers: [[UInt8]] = families.map { family in
+        var bytes: [UInt8] = []
+        header(family.name, family.type, family.help, into: &bytes)
+        return bytes
+    }
+    private static let nbdOnly: [Bool] = families.map(\.nbdOnly)
+    private static let valueOf: [@Sendable (DaemonMetrics.DeviceSample) -> UInt64] = families.map(\.value)
 
     static func write(_ devices: [DaemonMetrics.DeviceSample], into buffer: inout [UInt8]) {
         guard !devices.isEmpty else { return }
@@ -81,15 +88,16 @@ enum DeviceFamilies {
         var values: [UInt64] = []
         values.reserveCapacity(devices.count * families.count)
         for device in devices {
-            for family in families { values.append(family.value(device)) }
+            for value in valueOf { values.append(value(device)) }
         }
         let nbd = devices.map { $0.target == TargetKind.nbd.rawValue }
         labels.withUnsafeBufferPointer { labelBytes in
-            for (column, family) in families.enumerated() {
-                if family.nbdOnly && !nbd.contains(true) { continue }
-                header(family.name, family.type, family.help, into: &buffer)
+            for column in families.indices {
+                let onlyNBD = nbdOnly[column]
+                if onlyNBD && !nbd.contains(true) { continue }
+                buffer.append(contentsOf: headers[column])
                 names[column].withUnsafeBufferPointer { name in
-                    for row in devices.indices where !family.nbdOnly || nbd[row] {
+                    for row in devices.indices where !onlyNBD || nbd[row] {
                         buffer.append(contentsOf: name)
                         buffer.append(contentsOf: UnsafeBufferPointer(rebasing: labelBytes[labelRanges[row]]))
                         buffer.append(UInt8(ascii: "}"))

@@ -32,7 +32,7 @@ with open(os.path.join(out, "runs")) as f:
             bad.append(f"round {rep} {case}: statuses {statuses}")
 
 median = {c: statistics.median(v) for c, v in runs.items()}
-bare = {c: m for c, m in median.items() if c.startswith("bare-")}
+bare = {c: m for c, m in median.items() if c.startswith("bare-") and not c.endswith("-size")}
 best = max(bare, key=bare.get) if bare else None
 bar = bare[best] if best else None
 
@@ -45,7 +45,7 @@ print(f"ublkd REST API on the host vs bare libmicrohttpd: wrk {meta.get('wrk', '
 print(f"ublkd = api-bench-harness (the daemon's API as DaemonRunner wires it, {meta.get('devices', '?')} devices "
       "created through DeviceManager, in-process instead of ublk devices: this host has no driver)")
 print()
-head = f"{'case':<32}{'req/s':>10}{'min':>10}{'max':>10}{'bytes':>8}{'x bar':>8}{'goal':>7}"
+head = f"{'case':<32}{'req/s':>10}{'min':>10}{'max':>10}{'bytes':>8}{'x bar':>8}{'x size':>8}  goal"
 print(head)
 print("-" * len(head))
 for c in order:
@@ -55,12 +55,15 @@ for c in order:
     goal = goals.get(path)
     verdict = "" if goal is None or ratio is None else (f">={goal:.1f} " + ("met" if ratio >= goal else "NOT met"))
     mark = "  <- bar" if c == best else ""
+    same = median.get(f"bare-pool-2-{path.strip('/')}-size") if path in ("/devices", "/metrics") else None
+    size_ratio = f"{median[c] / same:.2f}" if same else "-"
     print(f"{c:<32}{median[c]:>10.0f}{min(v):>10.0f}{max(v):>10.0f}{meta.get('bytes.' + c, '?'):>8}"
-          f"{(f'{ratio:.2f}' if ratio is not None else '-'):>8}  {verdict}{mark}")
+          f"{(f'{ratio:.2f}' if ratio is not None else '-'):>8}{size_ratio:>8}  {verdict}{mark}")
 print()
 loads = [float(q.get("load", 0)) for q in quiet]
 busy = sum(1 for q in quiet if int(q.get("swift_frontend") or 0) > 0 or int(q.get("qemu") or 0) > 0)
 print(f"host before each run: load average {min(loads):.2f}..{max(loads):.2f}; "
       f"{busy} of {len(quiet)} runs started while a Swift compiler or a QEMU guest of other work ran")
-print("x bar = median req/s over the fastest bare mode's median; 'bytes' = the answer's body")
+print("x bar = median req/s over the fastest bare mode's median (small body); x size = over the bare handler "
+      "(pool-2) answering a body as long as that route's; 'bytes' = the answer's body")
 print("errors: none" if not bad else "ERRORS:\n   " + "\n   ".join(bad))
