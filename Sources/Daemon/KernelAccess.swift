@@ -21,12 +21,13 @@ final class KernelAccess: DeviceBackend {
     }
 
     /// How long `features()` answers with the last failure before it tries to open the driver again.
-    static let viewRetryInterval: Duration = .seconds(1)
+    let viewRetryInterval: Duration
 
-    init(controlPath: String, paths: BackingPaths, logger: Logger) {
+    init(controlPath: String, paths: BackingPaths, logger: Logger, viewRetryInterval: Duration = .seconds(1)) {
         self.controlPath = controlPath
         self.paths = paths
         self.logger = logger
+        self.viewRetryInterval = viewRetryInterval
     }
 
     /// Loads the driver if its control node is missing; quiet if that fails (the daemon runs on without it).
@@ -61,7 +62,7 @@ final class KernelAccess: DeviceBackend {
     /// For the views (`/health`, `/metrics`), which dashboards poll: without a driver, the last failure stands for
     /// a second before opening is tried again, so that polling a host without ublk_drv costs no open() each time.
     func features() throws(EngineError) -> Features {
-        try open(unlessFailedWithin: Self.viewRetryInterval).features
+        try open(unlessFailedWithin: viewRetryInterval).features
     }
 
     func check(_ definition: DeviceDefinition) throws(EngineError) { try engine().check(definition) }

@@ -66,8 +66,15 @@ final class JSONBodyWriter {
     }
 
     func indent(_ depth: Int) {
-        out.append(contentsOf: repeatElement(UInt8(ascii: " "), count: depth * 2))
+        let width = depth * 2
+        if width <= Self.spaces.count {
+            Self.spaces.withUnsafeBufferPointer { out.append(contentsOf: UnsafeBufferPointer(rebasing: $0[..<width])) }
+        } else {
+            out.append(contentsOf: repeatElement(UInt8(ascii: " "), count: width))
+        }
     }
+
+    private static let spaces = [UInt8](repeating: UInt8(ascii: " "), count: 16)
 
     func literal(_ text: StaticString) {
         text.withUTF8Buffer { out.append(contentsOf: $0) }

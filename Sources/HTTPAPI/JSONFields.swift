@@ -11,18 +11,18 @@ public protocol JSONFields: Encodable {
 
 /// Where `JSONFields.writeFields` puts each field. An optional that is nil is left out, as `encodeIfPresent` does.
 public protocol FieldWriter {
-    mutating func write(_ key: String, _ value: Bool) throws
-    mutating func write(_ key: String, _ value: Int64) throws
-    mutating func write(_ key: String, _ value: UInt64) throws
-    mutating func write(_ key: String, _ value: Double) throws
-    mutating func write(_ key: String, _ value: String?) throws
-    mutating func write(_ key: String, _ value: Date?) throws
-    mutating func write(_ key: String, _ value: [String]) throws
-    mutating func write(_ key: String, _ value: [UInt32]) throws
+    mutating func write(_ key: StaticString, _ value: Bool) throws
+    mutating func write(_ key: StaticString, _ value: Int64) throws
+    mutating func write(_ key: StaticString, _ value: UInt64) throws
+    mutating func write(_ key: StaticString, _ value: Double) throws
+    mutating func write(_ key: StaticString, _ value: String?) throws
+    mutating func write(_ key: StaticString, _ value: Date?) throws
+    mutating func write(_ key: StaticString, _ value: [String]) throws
+    mutating func write(_ key: StaticString, _ value: [UInt32]) throws
     /// Written with the dictionary's keys as they are, in ascending order.
-    mutating func write(_ key: String, _ value: [String: Int]) throws
-    mutating func write<T: JSONFields>(_ key: String, _ value: T?) throws
-    mutating func write<T: JSONFields>(_ key: String, _ value: [T]) throws
+    mutating func write(_ key: StaticString, _ value: [String: Int]) throws
+    mutating func write<T: JSONFields>(_ key: StaticString, _ value: T?) throws
+    mutating func write<T: JSONFields>(_ key: StaticString, _ value: [T]) throws
 }
 
 extension JSONFields {
@@ -37,42 +37,45 @@ struct FieldKey: CodingKey {
     let stringValue: String
     var intValue: Int? { nil }
     init(stringValue: String) { self.stringValue = stringValue }
+    init(_ key: StaticString) { stringValue = key.description }
     init?(intValue: Int) { nil }
 }
 
 struct KeyedFieldWriter: FieldWriter {
     var container: KeyedEncodingContainer<FieldKey>
 
-    mutating func write(_ key: String, _ value: Bool) throws { try container.encode(value, forKey: FieldKey(stringValue: key)) }
-    mutating func write(_ key: String, _ value: Int64) throws {
-        try container.encode(value, forKey: FieldKey(stringValue: key))
+    mutating func write(_ key: StaticString, _ value: Bool) throws {
+        try container.encode(value, forKey: FieldKey(key))
     }
-    mutating func write(_ key: String, _ value: UInt64) throws {
-        try container.encode(value, forKey: FieldKey(stringValue: key))
+    mutating func write(_ key: StaticString, _ value: Int64) throws {
+        try container.encode(value, forKey: FieldKey(key))
     }
-    mutating func write(_ key: String, _ value: Double) throws {
-        try container.encode(value, forKey: FieldKey(stringValue: key))
+    mutating func write(_ key: StaticString, _ value: UInt64) throws {
+        try container.encode(value, forKey: FieldKey(key))
     }
-    mutating func write(_ key: String, _ value: String?) throws {
-        try container.encodeIfPresent(value, forKey: FieldKey(stringValue: key))
+    mutating func write(_ key: StaticString, _ value: Double) throws {
+        try container.encode(value, forKey: FieldKey(key))
     }
-    mutating func write(_ key: String, _ value: Date?) throws {
-        try container.encodeIfPresent(value, forKey: FieldKey(stringValue: key))
+    mutating func write(_ key: StaticString, _ value: String?) throws {
+        try container.encodeIfPresent(value, forKey: FieldKey(key))
     }
-    mutating func write(_ key: String, _ value: [String]) throws {
-        try container.encode(value, forKey: FieldKey(stringValue: key))
+    mutating func write(_ key: StaticString, _ value: Date?) throws {
+        try container.encodeIfPresent(value, forKey: FieldKey(key))
     }
-    mutating func write(_ key: String, _ value: [UInt32]) throws {
-        try container.encode(value, forKey: FieldKey(stringValue: key))
+    mutating func write(_ key: StaticString, _ value: [String]) throws {
+        try container.encode(value, forKey: FieldKey(key))
     }
-    mutating func write(_ key: String, _ value: [String: Int]) throws {
-        try container.encode(value, forKey: FieldKey(stringValue: key))
+    mutating func write(_ key: StaticString, _ value: [UInt32]) throws {
+        try container.encode(value, forKey: FieldKey(key))
     }
-    mutating func write<T: JSONFields>(_ key: String, _ value: T?) throws {
-        try container.encodeIfPresent(value, forKey: FieldKey(stringValue: key))
+    mutating func write(_ key: StaticString, _ value: [String: Int]) throws {
+        try container.encode(value, forKey: FieldKey(key))
     }
-    mutating func write<T: JSONFields>(_ key: String, _ value: [T]) throws {
-        try container.encode(value, forKey: FieldKey(stringValue: key))
+    mutating func write<T: JSONFields>(_ key: StaticString, _ value: T?) throws {
+        try container.encodeIfPresent(value, forKey: FieldKey(key))
+    }
+    mutating func write<T: JSONFields>(_ key: StaticString, _ value: [T]) throws {
+        try container.encode(value, forKey: FieldKey(key))
     }
 }
 
@@ -97,12 +100,15 @@ struct DirectFieldWriter: FieldWriter {
         writer.out.append(UInt8(ascii: "}"))
     }
 
-    private mutating func key(_ key: String) {
+    private mutating func key(_ key: StaticString) {
         if count > 0 { writer.out.append(UInt8(ascii: ",")) }
         count += 1
         writer.out.append(UInt8(ascii: "\n"))
         writer.indent(depth + 1)
-        writer.key(key, converted: false)
+        // The keys are literals already in snake_case: copied as they are.
+        writer.out.append(UInt8(ascii: "\""))
+        writer.literal(key)
+        writer.literal("\" : ")
     }
 
     /// An array of `count` elements at the next depth, each written by `element`.
@@ -120,41 +126,41 @@ struct DirectFieldWriter: FieldWriter {
         writer.out.append(UInt8(ascii: "]"))
     }
 
-    mutating func write(_ key: String, _ value: Bool) throws {
+    mutating func write(_ key: StaticString, _ value: Bool) throws {
         self.key(key)
         writer.literal(value ? "true" : "false")
     }
-    mutating func write(_ key: String, _ value: Int64) throws {
+    mutating func write(_ key: StaticString, _ value: Int64) throws {
         self.key(key)
         writer.integer(value)
     }
-    mutating func write(_ key: String, _ value: UInt64) throws {
+    mutating func write(_ key: StaticString, _ value: UInt64) throws {
         self.key(key)
         writer.integer(value)
     }
-    mutating func write(_ key: String, _ value: Double) throws {
+    mutating func write(_ key: StaticString, _ value: Double) throws {
         self.key(key)
         try writer.double(value)
     }
-    mutating func write(_ key: String, _ value: String?) throws {
+    mutating func write(_ key: StaticString, _ value: String?) throws {
         guard let value else { return }
         self.key(key)
         writer.string(value)
     }
-    mutating func write(_ key: String, _ value: Date?) throws {
+    mutating func write(_ key: StaticString, _ value: Date?) throws {
         guard let value else { return }
         self.key(key)
         writer.date(value)
     }
-    mutating func write(_ key: String, _ value: [String]) throws {
+    mutating func write(_ key: StaticString, _ value: [String]) throws {
         self.key(key)
         array(value.count) { writer.string(value[$0]) }
     }
-    mutating func write(_ key: String, _ value: [UInt32]) throws {
+    mutating func write(_ key: StaticString, _ value: [UInt32]) throws {
         self.key(key)
         array(value.count) { writer.integer(value[$0]) }
     }
-    mutating func write(_ key: String, _ value: [String: Int]) throws {
+    mutating func write(_ key: StaticString, _ value: [String: Int]) throws {
         self.key(key)
         let entries = value.sorted { Array($0.key.utf8).lexicographicallyPrecedes(Array($1.key.utf8)) }
         writer.out.append(UInt8(ascii: "{"))
@@ -170,12 +176,12 @@ struct DirectFieldWriter: FieldWriter {
         writer.indent(depth + 1)
         writer.out.append(UInt8(ascii: "}"))
     }
-    mutating func write<T: JSONFields>(_ key: String, _ value: T?) throws {
+    mutating func write<T: JSONFields>(_ key: StaticString, _ value: T?) throws {
         guard let value else { return }
         self.key(key)
         try Self.object(value, writer, depth: depth + 1)
     }
-    mutating func write<T: JSONFields>(_ key: String, _ value: [T]) throws {
+    mutating func write<T: JSONFields>(_ key: StaticString, _ value: [T]) throws {
         self.key(key)
         try array(value.count) { try Self.object(value[$0], writer, depth: depth + 2) }
     }

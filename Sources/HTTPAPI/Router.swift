@@ -92,8 +92,7 @@ public final class Router: Sendable {
                            + "\(allowed.joined(separator: ", ")))")
         }
         let route = Self.routes[index]
-        let id = route.pattern.contains("{id}") ? request.path.split(separator: "/").dropFirst().first.map(String.init)
-            : nil
+        let id = Self.patternSegments[index].count > 1 ? Self.secondSegment(request.path) : nil
         switch (route.method, route.pattern) {
         case ("GET", "/health"):
             return try Self.json(200, service.health())
@@ -167,6 +166,20 @@ public final class Router: Sendable {
             difference |= (index < a.count ? a[index] : 0) ^ (index < b.count ? b[index] : 0)
         }
         return difference == 0
+    }
+
+    /// The second segment of a path (the id in /devices/{id}/...), found without splitting the path.
+    static func secondSegment(_ path: String) -> String? {
+        let slash = UInt8(ascii: "/")
+        var bytes = path.utf8[...]
+        for index in 0..<2 {
+            bytes = bytes.drop { $0 == slash }
+            let segment = bytes.prefix { $0 != slash }
+            if segment.isEmpty { return nil }
+            if index == 1 { return String(segment) }
+            bytes = bytes[segment.endIndex...]
+        }
+        return nil
     }
 
     /// Whether `path`'s segments (empty ones skipped) are those of route `index`'s pattern, `{id}` taking any one;
