@@ -244,18 +244,16 @@ public final class Router: Sendable {
 
     /// A polled view: the same bytes, written field by field.
     static func json<T: JSONFields>(_ status: Int, _ value: T) throws(APIError) -> HTTPResponse {
-        do {
-            var body = try JSONBodyEncoder.encode(value)
-            body.append(UInt8(ascii: "\n"))
-            return HTTPResponse(status: status, body: body)
-        } catch {
-            throw APIError(.internal, "could not encode the response")
-        }
+        try json(status) { try JSONBodyEncoder.encode(value) }
     }
 
     static func json<T: Encodable>(_ status: Int, _ value: T) throws(APIError) -> HTTPResponse {
+        try json(status) { try JSONBodyEncoder.encode(value) }
+    }
+
+    private static func json(_ status: Int, _ encode: () throws -> [UInt8]) throws(APIError) -> HTTPResponse {
         do {
-            var body = try JSONBodyEncoder.encode(value)
+            var body = try encode()
             body.append(UInt8(ascii: "\n"))
             return HTTPResponse(status: status, body: body)
         } catch {

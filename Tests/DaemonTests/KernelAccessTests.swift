@@ -21,12 +21,12 @@ struct KernelAccessTests {
                 return error.description
             }
         }
-        let missing = failure { _ = try access.features() }
+        let missing = failure { () throws(EngineError) in _ = try access.features() }
         #expect(missing.contains("does not exist"), "\(missing)")
         // Something is at the path now (not a ublk control node: whatever it answers, it is not "does not exist").
         #expect(FileManager.default.createFile(atPath: node, contents: Data()))
-        #expect(failure { _ = try access.features() } == missing, "a poll within the interval reopened the driver")
-        let operation = failure { _ = try access.engine() }
+        #expect(failure { () throws(EngineError) in _ = try access.features() } == missing, "a poll within the interval reopened the driver")
+        let operation = failure { () throws(EngineError) in _ = try access.engine() }
         #expect(operation != missing, "a device operation did not try the driver again")
     }
 }

@@ -175,11 +175,16 @@ struct LiveServerTests {
         #expect(polled.allSatisfy { $0 < firstCreate }, "a poll waited for a create")
     }
 
-    @Test func accessLogWritesErrorsChangesAndSlowRequestsOnly() throws {
+    /// A live server whose log keeps what reaches `level`.
+    static func logged(at level: Logger.Level) throws -> (LiveServer, LogRecords) {
         let records = LogRecords()
         var handler = records.handler
-        handler.logLevel = .info
-        let live = try LiveServer(logger: Logger(label: "ublkd.test", factory: { _ in handler }))
+        handler.logLevel = level
+        return (try LiveServer(logger: Logger(label: "ublkd.test", factory: { _ in handler })), records)
+    }
+
+    @Test func accessLogWritesErrorsChangesAndSlowRequestsOnly() throws {
+        let (live, records) = try Self.logged(at: .info)
         #expect(try live.send("GET", "/health").status == 200)
         #expect(try live.send("GET", "/devices/0/stats").status == 200)
         #expect(records.all.isEmpty, "quick reads are not logged at info: \(records.all.map(\.message))")
@@ -197,10 +202,7 @@ struct LiveServerTests {
     }
 
     @Test func accessLogWritesEveryRequestAtDebug() throws {
-        let records = LogRecords()
-        var handler = records.handler
-        handler.logLevel = .debug
-        let live = try LiveServer(logger: Logger(label: "ublkd.test", factory: { _ in handler }))
+        let (live, records) = try Self.logged(at: .debug)
         #expect(try live.send("GET", "/health").status == 200)
         #expect(records.all.map(\.message) == ["GET /health 200"])
         #expect(records.all.first?.level == .debug)
