@@ -81,17 +81,21 @@ final class JSONBodyWriter {
     }
 
     func integer<T: BinaryInteger>(_ value: T) {
-        if value < 0 { out.append(UInt8(ascii: "-")) }
-        var magnitude = value.magnitude
-        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // room for 24 digits, more than any 64-bit integer has
-        var count = 0
+        var magnitude = UInt64(value.magnitude)
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // room for 24 bytes: a sign and 20 digits at most
+        var start = 24
         withUnsafeMutableBytes(of: &digits) { buffer in
+            // Written from the end, then appended in one go.
             repeat {
-                buffer[count] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                start -= 1
+                buffer[start] = UInt8(ascii: "0") + UInt8(magnitude % 10)
                 magnitude /= 10
-                count += 1
             } while magnitude != 0
-            for index in stride(from: count - 1, through: 0, by: -1) { out.append(buffer[index]) }
+            if value < 0 {
+                start -= 1
+                buffer[start] = UInt8(ascii: "-")
+            }
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[start...]))
         }
     }
 

@@ -100,15 +100,25 @@ struct DirectFieldWriter: FieldWriter {
         writer.out.append(UInt8(ascii: "}"))
     }
 
+    /// `,\n    "key" : `, put together on the stack and appended at once (the keys are literals already in
+    /// snake_case).
     private mutating func key(_ key: StaticString) {
-        if count > 0 { writer.out.append(UInt8(ascii: ",")) }
+        let first = count == 0
         count += 1
-        writer.out.append(UInt8(ascii: "\n"))
-        writer.indent(depth + 1)
-        // The keys are literals already in snake_case: copied as they are.
-        writer.out.append(UInt8(ascii: "\""))
-        writer.literal(key)
-        writer.literal("\" : ")
+        let indent = (depth + 1) * 2
+        let length = (first ? 1 : 2) + indent + key.utf8CodeUnitCount + 5
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: length) { bytes in
+            var at = 0
+            if !first { bytes[at] = UInt8(ascii: ","); at += 1 }
+            bytes[at] = UInt8(ascii: "\n"); at += 1
+            for _ in 0..<indent { bytes[at] = UInt8(ascii: " "); at += 1 }
+            bytes[at] = UInt8(ascii: "\""); at += 1
+            key.withUTF8Buffer { name in
+                for byte in name { bytes[at] = byte; at += 1 }
+            }
+            for byte in "\" : ".utf8 { bytes[at] = byte; at += 1 }
+            writer.out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[..<at]))
+        }
     }
 
     /// An array of `count` elements at the next depth, each written by `element`.
