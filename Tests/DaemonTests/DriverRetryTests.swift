@@ -5,8 +5,8 @@ import Logging
 import TestSupport
 import Testing
 
-@Suite("KernelAccess: the views do not reopen a missing driver on every poll")
-struct KernelAccessTests {
+@Suite("The views do not reopen a missing ublk driver on every poll (KernelAccess)")
+struct DriverRetryTests {
     @Test func viewsKeepTheLastFailureWhileOperationsTryAgain() throws {
         let directory = TemporaryDirectory()
         let node = directory.file("ublk-control")
