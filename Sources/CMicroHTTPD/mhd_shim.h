@@ -3,6 +3,7 @@
 #define CMHD_SHIM_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <arpa/inet.h>
@@ -10,6 +11,9 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/select.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <microhttpd.h>
 
 // Reason: MHD_start_daemon is variadic (options as a va_list of pairs), which Swift cannot call. `threads` event
@@ -45,6 +49,27 @@ static inline int cmhd_bound_port(struct MHD_Daemon *daemon)
 {
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(daemon, MHD_DAEMON_INFO_BIND_PORT);
     return info ? (int)info->port : -1;
+}
+
+// Reason: the nice value is per thread on Linux, set through the thread id, which Swift's Glibc does not reach
+// (gettid). Moves the calling thread's nice value by `step` (within -20...19); false if the kernel refused.
+static inline bool cmhd_renice_thread(int step)
+{
+    id_t thread = (id_t)syscall(SYS_gettid);
+    int wanted = getpriority(PRIO_PROCESS, thread) + step;
+    wanted = wanted > 19 ? 19 : wanted < -20 ? -20 : wanted;
+    return setpriority(PRIO_PROCESS, thread, wanted) == 0;
+}
+
+// Reason: Swift has no thread-local storage, and MHD has no hook where its threads start: the first request an event
+// loop serves lowers that thread's priority by `step`, once.
+static inline void cmhd_renice_thread_once(int step)
+{
+    static __thread bool done;
+    if (!done) {
+        done = true;
+        cmhd_renice_thread(step);
+    }
 }
 
 #endif

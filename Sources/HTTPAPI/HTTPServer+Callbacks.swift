@@ -11,6 +11,7 @@ let accessHandler: MHD_AccessHandlerCallback = {
     context, connection, url, method, _, uploadData, uploadSize, requestState in
     guard let context, let connection, let url, let method, let uploadSize, let requestState else { return .NO }
     let box = Unmanaged<HTTPServer.Box>.fromOpaque(context).takeUnretainedValue()
+    cmhd_renice_thread_once(Int32(box.niceness))
     guard let state = requestState.pointee else {
         // The first call, with the headers only. Answering now would make MHD close the connection (it cannot know
         // that no body follows), so every keep-alive poller would reconnect: the answer waits for the next call. A
@@ -66,6 +67,9 @@ private func offload(_ request: HTTPRequest, _ pending: HTTPServer.PendingReques
     MHD_suspend_connection(connection)
     let suspended = SuspendedConnection(connection: connection)
     Thread.detachNewThread {
+        // A new thread inherits its creator's nice value: back to the daemon's (root may raise it; if not, the
+        // operation only runs at the event loop's priority).
+        _ = cmhd_renice_thread(-Int32(box.niceness))
         pending.response = box.answer(request, started: pending.started)
         MHD_resume_connection(suspended.connection)
     }

@@ -20,6 +20,11 @@ public final class HTTPServer: Sendable {
     private let listeningSocket = Mutex<Int32?>(nil)
     public let port: Int
 
+    /// How much the event loops lower their scheduling priority (nice): when the CPUs are busy, the queue threads
+    /// serving I/O go first, and pollers flat out cannot take the disks' CPU (the workers keep the daemon's
+    /// priority: a create or a recovery is not to be slowed).
+    public static let eventLoopNiceness = 10
+
     /// Binds `address` ("127.0.0.1:7878", "[::1]:7878", "0.0.0.0:0" for any free port) and starts serving with
     /// `threads` event loops.
     public init(listen address: ListenAddress, threads: Int = 1, logger: Logger,
@@ -28,7 +33,8 @@ public final class HTTPServer: Sendable {
                 handler: @escaping @Sendable (HTTPRequest) -> HTTPResponse) throws {
         var storage = sockaddr_storage()
         let flags = try address.fill(&storage)
-        let box = Box(handler: handler, placement: placement, observer: observer, log: AccessLog(logger: logger))
+        let box = Box(handler: handler, placement: placement, observer: observer, log: AccessLog(logger: logger),
+                      niceness: Self.eventLoopNiceness)
         let retained = Unmanaged.passRetained(box).toOpaque()
         let started = withUnsafePointer(to: &storage) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { socketAddress in
@@ -76,17 +82,19 @@ public final class HTTPServer: Sendable {
         let placement: @Sendable (String, String) -> HandlerPlacement
         let observer: (@Sendable (HTTPRequest, HTTPResponse, Duration) -> Void)?
         let log: AccessLog
+        let niceness: Int
         /// Requests handed to a worker and not yet answered (entered at the hand-over, left when MHD reports the
         /// request complete).
         let offloaded = DispatchGroup()
 
         init(handler: @escaping @Sendable (HTTPRequest) -> HTTPResponse,
              placement: @escaping @Sendable (String, String) -> HandlerPlacement,
-             observer: (@Sendable (HTTPRequest, HTTPResponse, Duration) -> Void)?, log: AccessLog) {
+             observer: (@Sendable (HTTPRequest, HTTPResponse, Duration) -> Void)?, log: AccessLog, niceness: Int) {
             self.handler = handler
             self.placement = placement
             self.observer = observer
             self.log = log
+            self.niceness = niceness
         }
 
         /// The handler's answer, observed and logged.
