@@ -14,6 +14,9 @@ public struct Configuration: Sendable {
     public var controlPath: String
     /// Event loops of the API (see `HTTPServer`).
     public var apiThreads: Int
+    /// How much the API's event loops lower their priority (`HTTPServer.eventLoopNiceness`; no flag sets it: the
+    /// host benchmark's harness measures with 0, as the bare handler and wrk beside it run).
+    public var apiNiceness: Int = HTTPServer.eventLoopNiceness
 
     public init(listen: ListenAddress, stateDirectory: String, logLevel: Logger.Level = .info, apiToken: String? = nil,
                 allowedDirectories: [String] = [], controlPath: String = "/dev/ublk-control",

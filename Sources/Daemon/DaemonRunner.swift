@@ -92,7 +92,8 @@ public enum DaemonRunner {
         let router = Router(service: manager, token: configuration.apiToken)
         let metrics = manager.metrics
         return try HTTPServer(
-            listen: configuration.listen, threads: configuration.apiThreads, logger: logger,
+            listen: configuration.listen, threads: configuration.apiThreads, niceness: configuration.apiNiceness,
+            logger: logger,
             observer: { request, response, took in
                 metrics.recordRequest(
                     method: request.method, route: Router.routeLabel(method: request.method, path: request.path),

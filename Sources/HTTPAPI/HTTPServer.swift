@@ -27,14 +27,15 @@ public final class HTTPServer: Sendable {
 
     /// Binds `address` ("127.0.0.1:7878", "[::1]:7878", "0.0.0.0:0" for any free port) and starts serving with
     /// `threads` event loops.
-    public init(listen address: ListenAddress, threads: Int = 1, logger: Logger,
+    public init(listen address: ListenAddress, threads: Int = 1, niceness: Int = HTTPServer.eventLoopNiceness,
+                logger: Logger,
                 observer: (@Sendable (HTTPRequest, HTTPResponse, Duration) -> Void)? = nil,
                 placement: @escaping @Sendable (_ method: String, _ path: String) -> HandlerPlacement,
                 handler: @escaping @Sendable (HTTPRequest) -> HTTPResponse) throws {
         var storage = sockaddr_storage()
         let flags = try address.fill(&storage)
         let box = Box(handler: handler, placement: placement, observer: observer, log: AccessLog(logger: logger),
-                      niceness: Self.eventLoopNiceness)
+                      niceness: niceness)
         let retained = Unmanaged.passRetained(box).toOpaque()
         let started = withUnsafePointer(to: &storage) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { socketAddress in

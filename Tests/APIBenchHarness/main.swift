@@ -13,7 +13,7 @@ import UblkABI
 // own create path into a real store, whose kernel side is `InProcessBackend` below instead of the ublk driver.
 // What it measures is the API; I/O is measured in the VM.
 //
-//   api-bench-harness --listen 127.0.0.1:PORT [--devices N] [--api-threads N] [--log-level LEVEL]
+//   api-bench-harness --listen 127.0.0.1:PORT [--devices N] [--api-threads N] [--api-nice N] [--log-level LEVEL]
 // Prints "listening <port>" once it serves; SIGTERM or SIGINT stops it.
 //   api-bench-harness --handler-only [--devices N]
 // Prints how long the router takes to answer each polled route, without sockets (median of 20 batches of 200
@@ -130,9 +130,10 @@ do {
     let state = FileManager.default.temporaryDirectory.appendingPathComponent("api-bench-harness-\(getpid())").path
     try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(atPath: state) }
-    let configuration = Configuration(
+    var configuration = Configuration(
         listen: try ListenAddress(parsing: option("--listen") ?? "127.0.0.1:0"), stateDirectory: state,
         logLevel: level, apiThreads: option("--api-threads").flatMap { Int($0) } ?? 1)
+    if let niceness = option("--api-nice").flatMap({ Int($0) }) { configuration.apiNiceness = niceness }
     let manager = DeviceManager(
         store: try Store(path: configuration.databasePath, logger: logger), backend: InProcessBackend(),
         logger: logger)

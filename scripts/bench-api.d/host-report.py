@@ -41,7 +41,7 @@ goals = {"/health": 0.9, "/devices/7/stats": 0.9, "/devices": 0.5, "/metrics": 0
 
 print(f"ublkd REST API on the host vs bare libmicrohttpd: wrk {meta.get('wrk', '?')}, 2 threads, 100 connections, "
       f"{meta.get('seconds', '?')} s per run, median of {meta.get('reps', '?')} interleaved rounds; "
-      f"{meta.get('cpus', '?')} CPUs shared by server and wrk (all at nice 10, where ublkd's event loops run); "
+      f"{meta.get('cpus', '?')} CPUs shared by server and wrk (all at nice 0: the harness's event loops too, at 10 in production); "
       f"libmicrohttpd {meta.get('mhd', '?')}")
 print(f"ublkd = api-bench-harness (the daemon's API as DaemonRunner wires it, {meta.get('devices', '?')} devices "
       "created through DeviceManager, in-process instead of ublk devices: this host has no driver)")
