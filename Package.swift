@@ -84,9 +84,21 @@ let package = Package(
             dependencies: [
                 "UblkdVersion", "DeviceModel", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
+        // Not shipped: the daemon's API (router, DeviceManager, metrics, transport, as DaemonRunner wires them) over
+        // in-process devices, so that scripts/bench-api can measure it on a host without the ublk driver.
+        .executableTarget(
+            name: "APIBenchHarness",
+            dependencies: [
+                "Daemon", "DeviceModel", "Engine", "HTTPAPI", "Store", "UblkABI",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/APIBenchHarness"),
         .target(
             name: "TestSupport",
-            dependencies: ["Engine", "Store", .product(name: "SystemPackage", package: "swift-system")],
+            dependencies: [
+                "Engine", "Store", .product(name: "SystemPackage", package: "swift-system"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             path: "Tests/TestSupport"),
         .testTarget(name: "UblkABITests", dependencies: ["UblkABI", "CUblk"]),
         .testTarget(name: "DeviceModelTests", dependencies: ["DeviceModel"]),

@@ -50,15 +50,9 @@ public enum DaemonRunner {
         let manager = DeviceManager(store: store, backend: kernel, logger: logger)
         let startupRecords = manager.reconcile(phases: phases)
 
-        let router = Router(service: manager, token: configuration.apiToken)
         let server: HTTPServer
         do {
-            let metrics = manager.metrics
-            server = try HTTPServer(listen: configuration.listen, logger: logger, observer: { request, response, took in
-                metrics.recordRequest(
-                    method: request.method, route: Router.routeLabel(method: request.method, path: request.path),
-                    status: response.status, duration: took)
-            }, handler: router.handle)
+            server = try serveAPI(manager, configuration: configuration, logger: logger)
         } catch {
             manager.handOver()
             throw Failure.startup("\(error)")
@@ -89,6 +83,22 @@ public enum DaemonRunner {
         server.stop()
         manager.handOver()
         logger.info("stopped")
+    }
+
+    /// The REST API over `manager` as the daemon serves it: the router, the transport and the request metrics.
+    public static func serveAPI(_ manager: DeviceManager, configuration: Configuration, logger: Logger) throws
+        -> HTTPServer
+    {
+        let router = Router(service: manager, token: configuration.apiToken)
+        let metrics = manager.metrics
+        return try HTTPServer(
+            listen: configuration.listen, threads: configuration.apiThreads, niceness: configuration.apiNiceness,
+            logger: logger,
+            observer: { request, response, took in
+                metrics.recordRequest(
+                    method: request.method, route: Router.routeLabel(method: request.method, path: request.path),
+                    status: response.status, duration: took)
+            }, placement: Router.placement, handler: router.handle)
     }
 
     /// The flag that ends the connection watcher's loop.

@@ -5,7 +5,7 @@ import UblkABI
 /// Everything the lifecycle's actions do outside the store: kernel devices through the engine, and the backing
 /// files a create makes. One protocol so that the daemon's logic runs against a fake on the host (tests) and
 /// against the real driver in production, with the same interpreter.
-protocol DeviceBackend: Sendable {
+package protocol DeviceBackend: Sendable {
     /// What the driver offers; throws `kernelUnavailable` without a driver.
     func features() throws(EngineError) -> Features
     /// The machine the devices run on (`"queues": "auto"` takes its CPU count).
@@ -32,7 +32,7 @@ protocol DeviceBackend: Sendable {
 }
 
 /// A device this process serves, as the daemon needs it.
-protocol ServedDevice: AnyObject, Sendable {
+package protocol ServedDevice: AnyObject, Sendable {
     var blockDevicePath: String { get }
     var ioMode: IOMode { get }
     var batchIO: Bool { get }
@@ -51,7 +51,7 @@ protocol ServedDevice: AnyObject, Sendable {
 }
 
 extension Device: ServedDevice {
-    func stopAndDelete() throws(EngineError) {
+    package func stopAndDelete() throws(EngineError) {
         try stop()
         try delete()
     }

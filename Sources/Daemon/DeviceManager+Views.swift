@@ -75,14 +75,21 @@ extension DeviceManager {
 
     public func health() -> HealthView {
         let features = try? backend.features()
-        var byState: [String: Int] = [:]
-        let stored = Set(devices.withLock { table in
+        let kernelIDs = backend.kernelDeviceIDs()
+        // Counted in a short list rather than a dictionary: a handful of states, and /health is polled.
+        var counts: [(state: String, count: Int)] = []
+        let unmanaged = devices.withLock { table in
             for device in table.values {
-                byState[Self.shownState(device.state, device.state.device?.connectionStatus), default: 0] += 1
+                let state = Self.shownState(device.state, device.state.device?.connectionStatus)
+                if let index = counts.firstIndex(where: { $0.state == state }) {
+                    counts[index].count += 1
+                } else {
+                    counts.append((state, 1))
+                }
             }
-            return table.keys
-        })
-        let unmanaged = backend.kernelDeviceIDs().subtracting(stored).sorted()
+            return kernelIDs.filter { table[$0] == nil }.sorted()
+        }
+        let byState = Dictionary(uniqueKeysWithValues: counts.map { ($0.state, $0.count) })
         let fault = storeFault.withLock { $0 }
         var messages: [String] = []
         if features == nil { messages.append("ublk driver unavailable: run `modprobe ublk_drv` as root") }

@@ -26,11 +26,16 @@ public final class DeviceManager: Sendable {
     public let metrics: DaemonMetrics
 
     /// How long the daemon waits for the kernel before it gives up on a device.
-    struct Patience: Sendable {
+    package struct Patience: Sendable {
         /// For the driver to notice a dead server (see `DeviceLifecycle`).
         var quiesce: Duration = .seconds(45)
         /// For every device at start-up, before the API answers anyway.
         var startup: Duration = .seconds(90)
+
+        package init(quiesce: Duration = .seconds(45), startup: Duration = .seconds(90)) {
+            self.quiesce = quiesce
+            self.startup = startup
+        }
     }
 
     struct StoreFault: Sendable {
@@ -39,8 +44,9 @@ public final class DeviceManager: Sendable {
         var unreadable: Bool
     }
 
-    init(store: Store, backend: any DeviceBackend, logger: Logger,
-         metrics: DaemonMetrics = DaemonMetrics(version: Configuration.version), patience: Patience = Patience()) {
+    package init(store: Store, backend: any DeviceBackend, logger: Logger,
+                 metrics: DaemonMetrics = DaemonMetrics(version: Configuration.version),
+                 patience: Patience = Patience()) {
         self.metrics = metrics
         self.store = store
         self.backend = backend

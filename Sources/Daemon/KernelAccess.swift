@@ -11,12 +11,23 @@ final class KernelAccess: DeviceBackend {
     let controlPath: String
     let paths: BackingPaths
     let logger: Logger
-    private let opened = Mutex<Engine?>(nil)
+    private let opened = Mutex(Opening())
 
-    init(controlPath: String, paths: BackingPaths, logger: Logger) {
+    /// The engine once the driver opened; until then, the last failure to open it and when that was.
+    private struct Opening {
+        var engine: Engine?
+        var failure: EngineError?
+        var failedAt: ContinuousClock.Instant?
+    }
+
+    /// How long `features()` answers with the last failure before it tries to open the driver again.
+    let viewRetryInterval: Duration
+
+    init(controlPath: String, paths: BackingPaths, logger: Logger, viewRetryInterval: Duration = .seconds(1)) {
         self.controlPath = controlPath
         self.paths = paths
         self.logger = logger
+        self.viewRetryInterval = viewRetryInterval
     }
 
     /// Loads the driver if its control node is missing; quiet if that fails (the daemon runs on without it).
@@ -26,18 +37,33 @@ final class KernelAccess: DeviceBackend {
         logger.notice("\(controlPath) missing; modprobe ublk_drv exited \(status.map(String.init) ?? "unstartable")")
     }
 
-    func engine() throws(EngineError) -> Engine {
-        try opened.withLock { (engine: inout Engine?) throws(EngineError) -> Engine in
-            if let engine { return engine }
-            let created = try Engine(controlPath: controlPath, paths: paths, logger: logger)
-            engine = created
-            return created
+    /// The engine, the driver opened now if it was not: device operations try again each time.
+    func engine() throws(EngineError) -> Engine { try open(unlessFailedWithin: .zero) }
+
+    private func open(unlessFailedWithin interval: Duration) throws(EngineError) -> Engine {
+        try opened.withLock { (opening: inout Opening) throws(EngineError) -> Engine in
+            if let engine = opening.engine { return engine }
+            let now = ContinuousClock.now
+            if let failure = opening.failure, let at = opening.failedAt, now - at < interval { throw failure }
+            do throws(EngineError) {
+                let created = try Engine(controlPath: controlPath, paths: paths, logger: logger)
+                opening = Opening(engine: created)
+                return created
+            } catch {
+                opening.failure = error
+                opening.failedAt = now
+                throw error
+            }
         }
     }
 
     var current: Engine? { try? engine() }
 
-    func features() throws(EngineError) -> Features { try engine().features }
+    /// For the views (`/health`, `/metrics`), which dashboards poll: without a driver, the last failure stands for
+    /// a second before opening is tried again, so that polling a host without ublk_drv costs no open() each time.
+    func features() throws(EngineError) -> Features {
+        try open(unlessFailedWithin: viewRetryInterval).features
+    }
 
     var host: HostLimits { .current }
 

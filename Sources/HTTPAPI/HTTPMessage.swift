@@ -3,7 +3,7 @@ public struct HTTPRequest: Sendable {
     public var method: String
     public var path: String
     public var query: [String: String]
-    /// Header names in lower case.
+    /// Header names in lower case. The transport hands over those in `headersRead`, the only ones the API reads.
     public var headers: [String: String]
     public var body: [UInt8]
     /// Set by the transport when the body exceeded the limit (it keeps only the first bytes).
@@ -18,6 +18,9 @@ public struct HTTPRequest: Sendable {
         self.body = body
         self.bodyTooLarge = bodyTooLarge
     }
+
+    /// The headers the router looks at (lower case).
+    public static let headersRead = ["authorization"]
 }
 
 public struct HTTPResponse: Sendable, Equatable {
@@ -35,4 +38,12 @@ public struct HTTPResponse: Sendable, Equatable {
     }
 
     public var bodyText: String { String(decoding: body, as: UTF8.self) }
+}
+
+/// Where the transport runs a request's handler.
+public enum HandlerPlacement: Sendable, Equatable {
+    /// On the event loop that read the request: for handlers that only read memory and never wait.
+    case eventLoop
+    /// On a thread of its own, the connection suspended meanwhile: for handlers that may wait (kernel, store, disk).
+    case worker
 }

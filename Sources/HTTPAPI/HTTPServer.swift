@@ -1,33 +1,46 @@
 import CMicroHTTPD
+import Dispatch
 import Foundation
 import Logging
 import Synchronization
 
-/// The transport: libmicrohttpd with one thread per connection, so a slow device operation holds up only the
-/// client that asked for it. Reads each request in full (bodies capped at `Router.maxBodyBytes`), hands it to the
-/// router, writes the response, and logs one line per request; `observer` sees each request with the same measured
-/// duration (for metrics).
+/// The transport: libmicrohttpd's epoll event loop (`threads` of them) reads each request in full (bodies capped at
+/// `Router.maxBodyBytes`) and writes each answer. A request whose handler only reads memory (`placement` says
+/// `.eventLoop`: a poll of /stats, /metrics, /health) is answered right there, which costs no thread switch. Any
+/// other one (a create, a delete, a resize growing a file, the store's history) may wait on the kernel or a disk: its
+/// connection is suspended and the handler runs on a thread of its own, so the event loop, and every poller on it,
+/// never waits for it. `observer` sees each request with its measured duration (for metrics); the access log
+/// writes a line for what an operator needs (see `AccessLog`).
 public final class HTTPServer: Sendable {
     // SAFETY: `daemon` is the MHD handle from start to stop, set once in init. The callbacks receive `boxPointer`,
-    // a retained Box released only after MHD_stop_daemon has joined every connection thread.
+    // a retained Box released only after every worker has finished and MHD_stop_daemon has joined its threads.
     nonisolated(unsafe) private var daemon: OpaquePointer?
     nonisolated(unsafe) private var boxPointer: UnsafeMutableRawPointer?
     private let stopped = Mutex(false)
     private let listeningSocket = Mutex<Int32?>(nil)
     public let port: Int
 
-    /// Binds `address` ("127.0.0.1:7878", "[::1]:7878", "0.0.0.0:0" for any free port) and starts serving.
-    public init(listen address: ListenAddress, logger: Logger,
+    /// How much the event loops lower their scheduling priority (nice): when the CPUs are busy, the queue threads
+    /// serving I/O go first, and pollers flat out cannot take the disks' CPU (the workers keep the daemon's
+    /// priority: a create or a recovery is not to be slowed).
+    public static let eventLoopNiceness = 10
+
+    /// Binds `address` ("127.0.0.1:7878", "[::1]:7878", "0.0.0.0:0" for any free port) and starts serving with
+    /// `threads` event loops.
+    public init(listen address: ListenAddress, threads: Int = 1, niceness: Int = HTTPServer.eventLoopNiceness,
+                logger: Logger,
                 observer: (@Sendable (HTTPRequest, HTTPResponse, Duration) -> Void)? = nil,
+                placement: @escaping @Sendable (_ method: String, _ path: String) -> HandlerPlacement,
                 handler: @escaping @Sendable (HTTPRequest) -> HTTPResponse) throws {
         var storage = sockaddr_storage()
         let flags = try address.fill(&storage)
-        let box = Box(handler: handler, observer: observer, logger: logger)
+        let box = Box(handler: handler, placement: placement, observer: observer, log: AccessLog(logger: logger),
+                      niceness: niceness)
         let retained = Unmanaged.passRetained(box).toOpaque()
         let started = withUnsafePointer(to: &storage) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { socketAddress in
-                cmhd_start(flags | UInt32(MHD_USE_ERROR_LOG.rawValue), socketAddress, accessHandler, retained,
-                           requestCompleted, nil, 512, 60)
+                cmhd_start(flags | UInt32(MHD_USE_ERROR_LOG.rawValue), socketAddress, UInt32(max(1, threads)),
+                           accessHandler, retained, requestCompleted, retained, 512, 60)
             }
         }
         guard let started else {
@@ -47,39 +60,65 @@ public final class HTTPServer: Sendable {
         if socket >= 0 { listeningSocket.withLock { $0 = socket } }
     }
 
-    /// Closes the listening socket and waits for the connection threads.
+    /// Waits for the requests handed to workers to be answered, then closes the listening socket and every
+    /// connection and joins the event loops.
     public func stop() {
         let first = stopped.withLock { done in
             defer { done = true }
             return !done
         }
-        guard first, let daemon else { return }
+        guard first, let daemon, let boxPointer else { return }
+        // MHD must not stop with a connection suspended, and the box must outlive every worker.
+        Unmanaged<Box>.fromOpaque(boxPointer).takeUnretainedValue().offloaded.wait()
         MHD_stop_daemon(daemon)
         if let socket = listeningSocket.withLock({ $0 }) { close(socket) }
-        if let boxPointer { Unmanaged<Box>.fromOpaque(boxPointer).release() }
+        Unmanaged<Box>.fromOpaque(boxPointer).release()
     }
 
     deinit { stop() }
 
     /// What the C callbacks need, reached through the pointer MHD hands back.
-    final class Box {
+    final class Box: Sendable {
         let handler: @Sendable (HTTPRequest) -> HTTPResponse
+        let placement: @Sendable (String, String) -> HandlerPlacement
         let observer: (@Sendable (HTTPRequest, HTTPResponse, Duration) -> Void)?
-        let logger: Logger
+        let log: AccessLog
+        let niceness: Int
+        /// Requests handed to a worker and not yet answered (entered at the hand-over, left when MHD reports the
+        /// request complete).
+        let offloaded = DispatchGroup()
 
         init(handler: @escaping @Sendable (HTTPRequest) -> HTTPResponse,
-             observer: (@Sendable (HTTPRequest, HTTPResponse, Duration) -> Void)?, logger: Logger) {
+             placement: @escaping @Sendable (String, String) -> HandlerPlacement,
+             observer: (@Sendable (HTTPRequest, HTTPResponse, Duration) -> Void)?, log: AccessLog, niceness: Int) {
             self.handler = handler
+            self.placement = placement
             self.observer = observer
-            self.logger = logger
+            self.log = log
+            self.niceness = niceness
+        }
+
+        /// The handler's answer, observed and logged.
+        func answer(_ request: HTTPRequest, started: ContinuousClock.Instant) -> HTTPResponse {
+            let response = handler(request)
+            let elapsed = ContinuousClock.now - started
+            log.record(request, response, elapsed)
+            observer?(request, response, elapsed)
+            return response
         }
     }
 
-    /// One request being read: its body so far, kept by MHD between callbacks.
-    final class PendingRequest {
+    /// One request MHD keeps between callbacks: its body so far, and, once a worker has answered, the answer.
+    final class PendingRequest: @unchecked Sendable {
+        // SAFETY: the MHD thread owns every field until the connection is suspended; the worker owns them until it
+        // resumes the connection; MHD_resume_connection orders the worker's writes before the next callback.
         var body: [UInt8] = []
         var tooLarge = false
-        let started = ContinuousClock.now
+        var offloaded = false
+        var response: HTTPResponse?
+        let started: ContinuousClock.Instant
+
+        init(started: ContinuousClock.Instant) { self.started = started }
     }
 }
 

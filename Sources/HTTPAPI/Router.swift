@@ -7,30 +7,54 @@ public final class Router: Sendable {
         public let method: String
         /// Path with `{id}` for a device id, as in api/openapi.yaml.
         public let pattern: String
+        /// Answered from memory (devices, counters, health): on the event loop, never waiting on anything.
+        public let fromMemory: Bool
+
+        init(method: String, pattern: String, fromMemory: Bool = false) {
+            self.method = method
+            self.pattern = pattern
+            self.fromMemory = fromMemory
+        }
     }
 
     /// Every route the router answers; a test checks this list against api/openapi.yaml.
     public static let routes: [Route] = [
-        Route(method: "GET", pattern: "/"),
-        Route(method: "GET", pattern: "/health"),
-        Route(method: "GET", pattern: "/metrics"),
-        Route(method: "GET", pattern: "/devices"),
+        Route(method: "GET", pattern: "/", fromMemory: true),
+        Route(method: "GET", pattern: "/health", fromMemory: true),
+        Route(method: "GET", pattern: "/metrics", fromMemory: true),
+        Route(method: "GET", pattern: "/devices", fromMemory: true),
         Route(method: "POST", pattern: "/devices"),
-        Route(method: "GET", pattern: "/devices/{id}"),
+        Route(method: "GET", pattern: "/devices/{id}", fromMemory: true),
         Route(method: "DELETE", pattern: "/devices/{id}"),
         Route(method: "PATCH", pattern: "/devices/{id}"),
         Route(method: "POST", pattern: "/devices/{id}/stop"),
         Route(method: "POST", pattern: "/devices/{id}/start"),
         Route(method: "POST", pattern: "/devices/{id}/recover"),
-        Route(method: "GET", pattern: "/devices/{id}/stats"),
+        Route(method: "GET", pattern: "/devices/{id}/stats", fromMemory: true),
         Route(method: "GET", pattern: "/devices/{id}/events"),
         Route(method: "GET", pattern: "/events"),
     ]
+
+    /// Each route's pattern as the bytes of its segments, once; `{id}` is the empty one (no real segment is empty).
+    private static let patternSegments: [[[UInt8]]] = routes.map { route in
+        route.pattern.split(separator: "/").map { $0 == "{id}" ? [] : Array($0.utf8) }
+    }
+
+    /// Where the transport runs a request: on the event loop when the route reads only memory, and when no route
+    /// matches (the router answers 404 or 405 itself); on a worker for anything that may wait (a create, a delete,
+    /// a resize growing a file, a recovery, the store's history), so that no poller waits behind it.
+    public static func placement(method: String, path: String) -> HandlerPlacement {
+        for index in routes.indices where routes[index].method == method && matches(index, path) {
+            return routes[index].fromMemory ? .eventLoop : .worker
+        }
+        return .eventLoop
+    }
 
     public static let maxBodyBytes = 64 * 1024
 
     let service: any DeviceService
     let token: String?
+    let deviceList = DeviceListBody()
 
     public init(service: any DeviceService, token: String?) {
         self.service = service
@@ -59,21 +83,28 @@ public final class Router: Sendable {
         if request.bodyTooLarge {
             throw APIError(.payloadTooLarge, "request bodies are limited to \(Self.maxBodyBytes) bytes")
         }
-        let segments = request.path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
-        let matching = Self.routes.filter { Self.matches($0.pattern, segments) }
-        guard !matching.isEmpty else { throw .notFound("no such resource: \(request.path)") }
-        guard let route = matching.first(where: { $0.method == request.method }) else {
-            let allowed = Self.allowedMethods(path: request.path).joined(separator: ", ")
-            throw APIError(.methodNotAllowed, "\(request.method) is not allowed on \(request.path) (allowed: \(allowed))")
+        guard let index = Self.routes.indices.first(where: {
+            Self.routes[$0].method == request.method && Self.matches($0, request.path)
+        }) else {
+            let allowed = Self.allowedMethods(path: request.path)
+            guard !allowed.isEmpty else { throw .notFound("no such resource: \(request.path)") }
+            throw APIError(.methodNotAllowed, "\(request.method) is not allowed on \(request.path) (allowed: "
+                           + "\(allowed.joined(separator: ", ")))")
         }
-        let id = segments.count >= 2 ? segments[1] : nil
+        let route = Self.routes[index]
+        let id = Self.patternSegments[index].count > 1 ? Self.secondSegment(request.path) : nil
         switch (route.method, route.pattern) {
         case ("GET", "/health"):
             return try Self.json(200, service.health())
         case ("GET", "/metrics"):
             return HTTPResponse(status: 200, contentType: Self.prometheusContentType, body: service.metricsExposition())
         case ("GET", "/devices"):
-            return try Self.json(200, DeviceList(devices: try service.listDevices()))
+            let devices = try service.listDevices()
+            do {
+                return HTTPResponse(status: 200, body: try deviceList.body(devices) + [UInt8(ascii: "\n")])
+            } catch {
+                throw APIError(.internal, "could not encode the response")
+            }
         case ("POST", "/devices"):
             let body = try JSONValue.object(from: request.body)
             return try Self.json(201, service.createDevice(try CreateDeviceRequest(json: body)))
@@ -107,8 +138,7 @@ public final class Router: Sendable {
     }
 
     static func allowedMethods(path: String) -> [String] {
-        let segments = path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
-        return routes.filter { matches($0.pattern, segments) }.map(\.method)
+        routes.indices.filter { matches($0, path) }.map { routes[$0].method }
     }
 
     /// The Prometheus text format, version 0.0.4, which every scraper reads.
@@ -117,8 +147,8 @@ public final class Router: Sendable {
     /// The route pattern a request matched, for metric labels: raw paths carry ids, which would make one series
     /// per device per route, and any path a scanner tries.
     public static func routeLabel(method: String, path: String) -> String {
-        let segments = path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
-        return routes.first { $0.method == method && matches($0.pattern, segments) }?.pattern ?? "unmatched"
+        routes.indices.first { routes[$0].method == method && matches($0, path) }.map { routes[$0].pattern }
+            ?? "unmatched"
     }
 
     func authorize(_ request: HTTPRequest) throws(APIError) {
@@ -138,10 +168,45 @@ public final class Router: Sendable {
         return difference == 0
     }
 
-    static func matches(_ pattern: String, _ segments: [String]) -> Bool {
-        let parts = pattern.split(separator: "/").map(String.init)
-        guard parts.count == segments.count else { return false }
-        return zip(parts, segments).allSatisfy { $0 == "{id}" || $0 == $1 }
+    /// The second segment of a path (the id in /devices/{id}/...), found without splitting the path.
+    static func secondSegment(_ path: String) -> String? {
+        let slash = UInt8(ascii: "/")
+        var bytes = path.utf8[...]
+        for index in 0..<2 {
+            bytes = bytes.drop { $0 == slash }
+            let segment = bytes.prefix { $0 != slash }
+            if segment.isEmpty { return nil }
+            if index == 1 { return String(segment) }
+            bytes = bytes[segment.endIndex...]
+        }
+        return nil
+    }
+
+    /// Whether `path`'s segments (empty ones skipped) are those of route `index`'s pattern, `{id}` taking any one;
+    /// compared in place, since every request asks three times (placement, route, metric label).
+    static func matches(_ index: Int, _ path: String) -> Bool {
+        let pattern = patternSegments[index]
+        var path = path
+        return path.withUTF8 { bytes in
+            let slash = UInt8(ascii: "/")
+            var position = 0
+            var segment = 0
+            while true {
+                while position < bytes.count && bytes[position] == slash { position += 1 }
+                guard position < bytes.count else { return segment == pattern.count }
+                let start = position
+                while position < bytes.count && bytes[position] != slash { position += 1 }
+                guard segment < pattern.count else { return false }
+                let expected = pattern[segment]
+                if !expected.isEmpty {
+                    guard position - start == expected.count,
+                          expected.withUnsafeBufferPointer({ memcmp($0.baseAddress!, bytes.baseAddress! + start,
+                                                                   expected.count) == 0 })
+                    else { return false }
+                }
+                segment += 1
+            }
+        }
     }
 
     static func deviceID(_ segment: String?) throws(APIError) -> UInt32 {
@@ -177,17 +242,18 @@ public final class Router: Sendable {
 
     // MARK: encoding
 
-    static func encoder() -> JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        encoder.dateEncodingStrategy = .iso8601
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return encoder
+    /// A polled view: the same bytes, written field by field.
+    static func json<T: JSONFields>(_ status: Int, _ value: T) throws(APIError) -> HTTPResponse {
+        try json(status) { try JSONBodyEncoder.encode(value) }
     }
 
     static func json<T: Encodable>(_ status: Int, _ value: T) throws(APIError) -> HTTPResponse {
+        try json(status) { try JSONBodyEncoder.encode(value) }
+    }
+
+    private static func json(_ status: Int, _ encode: () throws -> [UInt8]) throws(APIError) -> HTTPResponse {
         do {
-            var body = Array(try encoder().encode(value))
+            var body = try encode()
             body.append(UInt8(ascii: "\n"))
             return HTTPResponse(status: status, body: body)
         } catch {
@@ -205,7 +271,7 @@ public final class Router: Sendable {
 
     public static func errorResponse(_ error: APIError) -> HTTPResponse {
         let body = ErrorBody(error: .init(code: error.code.rawValue, message: error.message))
-        let bytes = (try? encoder().encode(body)).map { Array($0) + [UInt8(ascii: "\n")] } ?? []
+        let bytes = (try? JSONBodyEncoder.encode(body)).map { $0 + [UInt8(ascii: "\n")] } ?? []
         return HTTPResponse(status: error.code.status, body: bytes)
     }
 }

@@ -82,7 +82,7 @@ public struct DeviceList: Encodable, Sendable, Equatable {
 
 /// I/O counters, from the queues' atomics. They count since this daemon process attached the device
 /// (`since`), so a restart starts them again from zero.
-public struct CountersView: Codable, Sendable, Equatable {
+public struct CountersView: Codable, Sendable, Equatable, JSONFields {
     public var reads: UInt64 = 0
     public var writes: UInt64 = 0
     public var flushes: UInt64 = 0
@@ -109,9 +109,24 @@ public struct CountersView: Codable, Sendable, Equatable {
         self.inFlight = inFlight
         self.ringEnters = ringEnters
     }
+
+    public func writeFields<Writer: FieldWriter>(_ writer: inout Writer) throws {
+        try writer.write("discards", discards)
+        try writer.write("errors", errors)
+        try writer.write("flushes", flushes)
+        try writer.write("in_flight", inFlight)
+        try writer.write("read_bytes", readBytes)
+        try writer.write("reads", reads)
+        try writer.write("ring_enters", ringEnters)
+        try writer.write("write_bytes", writeBytes)
+        try writer.write("write_zeroes", writeZeroes)
+        try writer.write("writes", writes)
+    }
+
+    public func encode(to encoder: any Encoder) throws { try encodeFields(to: encoder) }
 }
 
-public struct DeviceStatisticsView: Codable, Sendable, Equatable {
+public struct DeviceStatisticsView: Codable, Sendable, Equatable, JSONFields {
     public var id: UInt32
     public var state: String
     public var since: Date?
@@ -146,6 +161,26 @@ public struct DeviceStatisticsView: Codable, Sendable, Equatable {
         ringEnters = total.ringEnters
         self.queues = queues
     }
+
+    public func writeFields<Writer: FieldWriter>(_ writer: inout Writer) throws {
+        try writer.write("discards", discards)
+        try writer.write("errors", errors)
+        try writer.write("flushes", flushes)
+        try writer.write("id", UInt64(id))
+        try writer.write("in_flight", inFlight)
+        try writer.write("queues", queues)
+        try writer.write("read_bytes", readBytes)
+        try writer.write("reads", reads)
+        try writer.write("ring_enters", ringEnters)
+        try writer.write("since", since)
+        try writer.write("state", state)
+        try writer.write("uptime_seconds", uptimeSeconds)
+        try writer.write("write_bytes", writeBytes)
+        try writer.write("write_zeroes", writeZeroes)
+        try writer.write("writes", writes)
+    }
+
+    public func encode(to encoder: any Encoder) throws { try encodeFields(to: encoder) }
 }
 
 public struct EventView: Codable, Sendable, Equatable {
@@ -186,8 +221,8 @@ public struct EventPage: Codable, Sendable, Equatable {
     }
 }
 
-public struct HealthView: Codable, Sendable, Equatable {
-    public struct Kernel: Codable, Sendable, Equatable {
+public struct HealthView: Codable, Sendable, Equatable, JSONFields {
+    public struct Kernel: Codable, Sendable, Equatable, JSONFields {
         public var available: Bool
         public var release: String?
         public var features: [String]
@@ -201,9 +236,19 @@ public struct HealthView: Codable, Sendable, Equatable {
             self.featureBits = featureBits
             self.message = message
         }
+
+        public func writeFields<Writer: FieldWriter>(_ writer: inout Writer) throws {
+            try writer.write("available", available)
+            try writer.write("feature_bits", featureBits)
+            try writer.write("features", features)
+            try writer.write("message", message)
+            try writer.write("release", release)
+        }
+
+        public func encode(to encoder: any Encoder) throws { try encodeFields(to: encoder) }
     }
 
-    public struct StartReport: Codable, Sendable, Equatable {
+    public struct StartReport: Codable, Sendable, Equatable, JSONFields {
         public var startedAt: Date
         public var durationMs: Int64
         public var recovered: Int
@@ -217,6 +262,16 @@ public struct HealthView: Codable, Sendable, Equatable {
             self.recreated = recreated
             self.failed = failed
         }
+
+        public func writeFields<Writer: FieldWriter>(_ writer: inout Writer) throws {
+            try writer.write("duration_ms", durationMs)
+            try writer.write("failed", Int64(failed))
+            try writer.write("recovered", Int64(recovered))
+            try writer.write("recreated", Int64(recreated))
+            try writer.write("started_at", startedAt)
+        }
+
+        public func encode(to encoder: any Encoder) throws { try encodeFields(to: encoder) }
     }
 
     public var status: String
@@ -239,4 +294,16 @@ public struct HealthView: Codable, Sendable, Equatable {
         self.lastStart = lastStart
         self.store = store
     }
+
+    public func writeFields<Writer: FieldWriter>(_ writer: inout Writer) throws {
+        try writer.write("devices", devices)
+        try writer.write("kernel", kernel)
+        try writer.write("last_start", lastStart)
+        try writer.write("status", status)
+        try writer.write("store", store)
+        try writer.write("unmanaged_devices", unmanagedDevices)
+        try writer.write("version", version)
+    }
+
+    public func encode(to encoder: any Encoder) throws { try encodeFields(to: encoder) }
 }

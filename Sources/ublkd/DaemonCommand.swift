@@ -20,6 +20,9 @@ struct DaemonCommand: ParsableCommand {
     @Option(name: .customLong("allow-dir"),
             help: "Backing files must lie inside this directory; repeatable (env UBLKD_ALLOW_DIRS, colon-separated).")
     var allowDirs: [String] = []
+    @Option(name: .customLong("api-threads"),
+            help: "Event loops serving the REST API (env UBLKD_API_THREADS; default 1).")
+    var apiThreads: Int?
 
     func run() throws {
         let environment = ProcessInfo.processInfo.environment
@@ -63,9 +66,11 @@ struct DaemonCommand: ParsableCommand {
             defer { free(real) }
             return String(cString: real)
         }
+        let threads = apiThreads ?? environment["UBLKD_API_THREADS"].flatMap { Int($0) } ?? 1
+        guard (1...64).contains(threads) else { throw ValidationError("--api-threads must be 1...64") }
         let configuration = Configuration(
             listen: address, stateDirectory: stateDir ?? environment["UBLKD_STATE_DIR"] ?? "/var/lib/ublkd",
-            logLevel: level, apiToken: token, allowedDirectories: resolved)
+            logLevel: level, apiToken: token, allowedDirectories: resolved, apiThreads: threads)
         do {
             try DaemonRunner.run(configuration, logger: logger)
         } catch {

@@ -2,6 +2,7 @@
 import Glibc
 import HTTPAPI
 import Logging
+import TestSupport
 import Testing
 
 @Suite("ServiceNotifier: the readiness datagrams systemd reads")

@@ -11,14 +11,15 @@ final class LiveServer: Sendable {
     let host: String
     var port: Int { server.port }
 
-    init(listen: String = "127.0.0.1:0", token: String? = nil) throws {
+    /// Placed as the daemon places requests (`Router.placement`): polls on the event loop, the rest on workers.
+    init(listen: String = "127.0.0.1:0", token: String? = nil, threads: Int = 1,
+         logger: Logger = Logger(label: "ublkd.test", factory: { _ in SwiftLogNoOpLogHandler() })) throws {
         let service = FakeDeviceService()
         let router = Router(service: service, token: token)
         self.service = service
         host = try ListenAddress(parsing: listen).host
-        server = try HTTPServer(listen: ListenAddress(parsing: listen),
-                                logger: Logger(label: "ublkd.test", factory: { _ in SwiftLogNoOpLogHandler() }),
-                                handler: { router.handle($0) })
+        server = try HTTPServer(listen: ListenAddress(parsing: listen), threads: threads, logger: logger,
+                                placement: Router.placement, handler: { router.handle($0) })
     }
 
     func send(_ method: String, _ target: String, headers: [String: String] = [:], body: [UInt8] = [])

@@ -1,8 +1,9 @@
 import DeviceModel
 import Foundation
-import HTTPAPI
+@testable import HTTPAPI
 import Logging
 import Synchronization
+import TestSupport
 import Testing
 
 // Serialized: the timing test below should not share the CPU with the 200-request burst.
@@ -67,8 +68,9 @@ struct LiveServerTests {
         #expect(live.service.calls.count == 2)
     }
 
-    @Test func burstOf200RequestsFrom16ThreadsIsAnsweredCorrectly() throws {
-        let live = try LiveServer()
+    @Test(arguments: [1, 2])
+    func burstOf200RequestsFrom16ThreadsIsAnsweredCorrectly(eventLoops: Int) throws {
+        let live = try LiveServer(threads: eventLoops)
         let port = live.port
         // (method, target, status, error code): device 9 does not exist, so its stats come back from the service.
         let kinds: [(String, String, Int, String?)] = [
@@ -138,12 +140,80 @@ struct LiveServerTests {
         #expect(healthDone < answeredAt, "health should answer while the create is still in flight")
     }
 
+    @Test func pollsAreAnsweredWhileSlowOperationsRunOnWorkers() throws {
+        let live = try LiveServer()
+        let port = live.port
+        live.service.delayCreate(by: .seconds(2))
+        let creates = Mutex<[ContinuousClock.Instant]>([])
+        let group = DispatchGroup()
+        for index in 0..<3 {
+            group.enter()
+            Thread {
+                let body = Array(#"{"name": "slow\#(index)", "target": "null", "size": 4096}"#.utf8)
+                if (try? LoopbackHTTPClient.send("POST", "/devices", port: port, body: body).status) == 201 {
+                    creates.withLock { $0.append(ContinuousClock.now) }
+                }
+                group.leave()
+            }.start()
+        }
+        let deadline = ContinuousClock.now + .seconds(5)
+        while live.service.calls.count < 3 {
+            try #require(ContinuousClock.now < deadline, "the creates never reached the service")
+            Thread.sleep(forTimeInterval: 0.01)
+        }
+        // Three handlers are blocked in the service now; the event loop must still answer every poll.
+        var polled: [ContinuousClock.Instant] = []
+        for _ in 0..<20 {
+            #expect(try live.send("GET", "/devices/0/stats").status == 200)
+            #expect(try live.send("GET", "/metrics").status == 200)
+            polled.append(ContinuousClock.now)
+        }
+        group.wait()
+        let answered = creates.withLock { $0 }
+        #expect(answered.count == 3, "every create is answered once its worker is done")
+        let firstCreate = try #require(answered.min())
+        #expect(polled.allSatisfy { $0 < firstCreate }, "a poll waited for a create")
+    }
+
+    /// A live server whose log keeps what reaches `level`.
+    static func logged(at level: Logger.Level) throws -> (LiveServer, LogRecords) {
+        let records = LogRecords()
+        var handler = records.handler
+        handler.logLevel = level
+        return (try LiveServer(logger: Logger(label: "ublkd.test", factory: { _ in handler })), records)
+    }
+
+    @Test func accessLogWritesErrorsChangesAndSlowRequestsOnly() throws {
+        let (live, records) = try Self.logged(at: .info)
+        #expect(try live.send("GET", "/health").status == 200)
+        #expect(try live.send("GET", "/devices/0/stats").status == 200)
+        #expect(records.all.isEmpty, "quick reads are not logged at info: \(records.all.map(\.message))")
+        #expect(try live.send("GET", "/devices/9/stats").status == 404)
+        #expect(try live.send("DELETE", "/devices/3").status == 204)
+        live.service.delayCreate(by: AccessLog.slow + .milliseconds(20))
+        #expect(try live.send("POST", "/devices", body: Array(#"{"name":"n","target":"null","size":4096}"#.utf8))
+            .status == 201)
+        let lines = records.all
+        #expect(lines.map(\.message) == ["GET /devices/9/stats 404", "DELETE /devices/3 204", "POST /devices 201"])
+        #expect(lines.allSatisfy { $0.level == .info && $0.metadata["http.duration_ms"] != nil })
+        #expect(lines.first?.metadata["ublk.dev_id"] == "9")
+        let slow = Double(lines.last.map { "\($0.metadata["http.duration_ms"]!)" } ?? "") ?? 0
+        #expect(slow >= AccessLog.slow.milliseconds)
+    }
+
+    @Test func accessLogWritesEveryRequestAtDebug() throws {
+        let (live, records) = try Self.logged(at: .debug)
+        #expect(try live.send("GET", "/health").status == 200)
+        #expect(records.all.map(\.message) == ["GET /health 200"])
+        #expect(records.all.first?.level == .debug)
+    }
+
     @Test func addressInUseOrNotOfThisHostIsRefused() throws {
         let live = try LiveServer()
         for text in ["127.0.0.1:\(live.port)", "192.0.2.1:0"] {
             let error = #expect(throws: ListenAddress.Error.self, "\(text)") {
                 _ = try HTTPServer(listen: ListenAddress(parsing: text), logger: Logger(label: "ublkd.test"),
-                                   handler: { _ in HTTPResponse(status: 200, body: []) })
+                                   placement: { _, _ in .eventLoop }, handler: { _ in HTTPResponse(status: 200, body: []) })
             }
             guard case .cannotListen(let address)? = error else { continue }
             #expect(address == text)

@@ -9,6 +9,7 @@ section says more than a traceback.
 """
 import json
 import os
+import statistics
 import sys
 from datetime import datetime, timezone
 
@@ -146,16 +147,33 @@ w(f"pollers: wrk {meta.get('wrk', '?')}, {meta.get('pollers', '?')} keep-alive c
   "'at 1/s' = each connection waits 0.5-1.5 s (mean 1 s) after each answer")
 w("")
 
-A = fio("fio-alone")
-B = fio("fio-paced")
-F = fio("fio-flood")
-A2 = fio("fio-alone-2")
-a_iops = A["iops"] if A else None
+reps = int(meta.get("reps", "1"))
+rounds = range(1, reps + 1)
 
-fl = steps.get("fio-flood", {})
-f_win, f_n = (None, 0)
-if "wrk_start" in fl and "wrk_end" in fl:
-    f_win, f_n = iops_in_window("fio-flood", fl["wrk_start"], fl["wrk_end"])
+
+def flood_window(step):
+    fl = steps.get(step, {})
+    if "wrk_start" in fl and "wrk_end" in fl:
+        return iops_in_window(step, fl["wrk_start"], fl["wrk_end"])
+    return None, 0
+
+
+alone = [fio(f"fio-alone-r{r}") for r in rounds]
+paced = [fio(f"fio-paced-r{r}") for r in rounds]
+flood = [fio(f"fio-flood-r{r}") for r in rounds]
+flood_iops = [flood_window(f"fio-flood-r{r}")[0] for r in rounds]
+
+
+def med(values):
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
+A_list = [f["iops"] if f else None for f in alone]
+B_list = [f["iops"] if f else None for f in paced]
+a_iops = med(A_list)
+b_iops = med(B_list)
+f_iops = med(flood_iops)
 
 
 def ratio(x):
@@ -164,43 +182,79 @@ def ratio(x):
     return f"{x / a_iops:.3f}"
 
 
-head = f"{'':3}{'step':<40}{'fio IOPS':>10}{'/A':>7}{'fio p99':>9}{'polls/s':>9}{'poll p50':>10}{'poll p99':>10}{'poll max':>10}{'failed':>8}"
-units = f"{'':3}{'':<40}{'':>10}{'':>7}{'ms':>9}{'':>9}{'ms':>10}{'ms':>10}{'ms':>10}{'polls':>8}"
+def spread(values):
+    values = [v for v in values if v is not None]
+    return f"{min(values):.0f}-{max(values):.0f}" if values else "-"
+
+
+def polls(step_names):
+    """wrk's figures over several runs: rate over all, p50/p99 medians, max of maxes, failures summed."""
+    runs = [wrk(s) for s in step_names]
+    runs = [d for d in runs if d]
+    if not runs:
+        return None
+    secs = sum(float(d["seconds"]) for d in runs)
+    return {
+        "rps": sum(int(d["requests"]) for d in runs) / secs if secs else 0,
+        "p50": statistics.median(float(d["lat_p50_ms"]) for d in runs),
+        "p99": statistics.median(float(d["lat_p99_ms"]) for d in runs),
+        "max": max(float(d["lat_max_ms"]) for d in runs),
+        "failed": sum(d["non2xx"] + d["sockerr"] for d in runs),
+    }
+
+
+head = (f"{'':3}{'step':<40}{'fio IOPS':>10}{'range':>14}{'/A':>7}{'fio p99':>9}{'polls/s':>9}"
+        f"{'poll p50':>10}{'poll p99':>10}{'poll max':>10}{'failed':>8}")
+units = f"{'':3}{'':<40}{'median':>10}{'of rounds':>14}{'':>7}{'ms':>9}{'':>9}{'ms':>10}{'ms':>10}{'ms':>10}{'polls':>8}"
 w(head)
 w(units)
 w("-" * len(head))
 
 
-def row(tag, label, f, iops=None, p=None, wrk_step=None):
-    if iops is None and f:
-        iops = f["iops"]
-    d = wrk(wrk_step) if wrk_step else None
-    failed = "-"
-    if d:
-        failed = str(d["non2xx"] + d["sockerr"])
-    w(f"{tag:<3}{label:<40}{num(iops):>10}{ratio(iops) if iops is not None else '-':>7}"
-      f"{ms(f['p99']) if f else '-':>9}"
-      f"{num(float(d['rps']), '{:.1f}') if d else '-':>9}"
-      f"{ms(float(d['lat_p50_ms'])) if d else '-':>10}"
-      f"{ms(float(d['lat_p99_ms'])) if d else '-':>10}"
-      f"{ms(float(d['lat_max_ms'])) if d else '-':>10}{failed:>8}")
+def row(tag, label, iops=None, iops_all=None, fios=None, poll=None):
+    p99 = med([f["p99"] for f in (fios or []) if f])
+    w(f"{tag:<3}{label:<40}{num(iops):>10}{spread(iops_all or []):>14}{ratio(iops) if iops is not None else '-':>7}"
+      f"{ms(p99) if p99 is not None else '-':>9}"
+      f"{num(poll['rps'], '{:.1f}') if poll else '-':>9}"
+      f"{ms(poll['p50']) if poll else '-':>10}"
+      f"{ms(poll['p99']) if poll else '-':>10}"
+      f"{ms(poll['max']) if poll else '-':>10}{str(poll['failed']) if poll else '-':>8}")
 
 
-row("1", "fio alone                            A", A)
-row("2", "fio + 100 pollers at 1/s             B", B, wrk_step="fio-paced")
-row("3", "fio + 100 pollers flat out (10 s)", F, iops=f_win, wrk_step="fio-flood")
-row("R", "100 pollers at 1/s, nothing else", None, wrk_step="poll-idle")
-row("4", "100 pollers at 1/s + create/delete", None, wrk_step="churn")
-row("1'", "fio alone again (drift check)", A2)
+idle = polls(["poll-idle"])
+churn = polls(["churn"])
+row("1", "fio alone                            A", a_iops, A_list, alone)
+row("2", "fio + 100 pollers at 1/s             B", b_iops, B_list, paced,
+    polls([f"fio-paced-r{r}" for r in rounds]))
+row("3", "fio + 100 pollers flat out (10 s)    F", f_iops, flood_iops, flood,
+    polls([f"fio-flood-r{r}" for r in rounds]))
+row("R", "100 pollers at 1/s, nothing else", poll=idle)
+row("4", "100 pollers at 1/s + create/delete", poll=churn)
 w("")
-if A and B:
-    w(f"B/A = {B['iops'] / A['iops']:.3f}"
-      + (f"   (A' / A = {A2['iops'] / A['iops']:.3f}: how far the VM itself drifted over the run)" if A2 else ""))
-if F:
-    w(f"step 3: fio IOPS is the mean of the {f_n} one-second samples inside wrk's 10 s; "
-      f"over fio's whole {meta.get('fio_seconds', '?')} s run: {F['iops']:.0f}; fio p99 is of the whole run")
-w("polls/s and latencies are wrk's, client side (request written to answer read); "
-  "'failed polls' = non-2xx answers + socket errors + timeouts")
+
+
+def verdict(ok):
+    return "met" if ok else "NOT met"
+
+
+if a_iops and b_iops:
+    pairs = [b / a for a, b in zip(A_list, B_list) if a and b]
+    loss = 1 - b_iops / a_iops
+    w(f"B/A = {b_iops / a_iops:.3f} (IOPS lost: {loss * 100:.1f}%; goal < 3%: {verdict(loss < 0.03)}); "
+      f"per round: {' '.join(f'{x:.3f}' for x in pairs)}")
+if a_iops and f_iops:
+    pairs = [f / a for a, f in zip(A_list, flood_iops) if a and f]
+    loss = 1 - f_iops / a_iops
+    w(f"F/A = {f_iops / a_iops:.3f} (IOPS lost: {loss * 100:.1f}%; goal < 15%: {verdict(loss < 0.15)}); "
+      f"per round: {' '.join(f'{x:.3f}' for x in pairs)}")
+if idle and churn:
+    extra = churn["max"] - idle["p99"]
+    w(f"step 4: slowest poll beside the create/delete loop {ms(churn['max'])} ms = baseline p99 (R) "
+      f"{ms(idle['p99'])} ms + {ms(extra)} ms (goal: + less than 100 ms: {verdict(extra < 100)})")
+w(f"medians of {reps} rounds, each round fio alone, then with paced pollers, then flat out; step 3's IOPS are "
+  f"the mean of fio's one-second samples inside wrk's 10 s; fio p99 is the median of the rounds' whole runs")
+w("polls/s and latencies are wrk's, client side (request written to answer read): p50/p99 medians of the rounds, "
+  "max the largest; 'failed polls' = non-2xx answers + socket errors + timeouts")
 
 calls = {"create": [], "delete": []}
 codes = {"create": {}, "delete": {}}
@@ -229,13 +283,29 @@ snaps = [(k, proc(k)) for k in ("idle", "paced", "flood", "after-flood", "end")]
 w("daemon threads: " + ", ".join(f"{k} {p.get('Threads', '?')}" for k, p in snaps if p)
   + "; RSS MiB: " + ", ".join(f"{k} {p['VmRSS'] // 1024}" for k, p in snaps if "VmRSS" in p)
   + (f"; peak {snaps[-1][1]['VmHWM'] // 1024}" if "VmHWM" in snaps[-1][1] else ""))
-reqs = (read("ublkd.log.requests") or "").splitlines()
-if reqs:
-    w("daemon log, requests by route and status (count, slowest handling in the daemon):")
-    for line in reqs:
-        f = line.split()
-        if len(f) == 5:
-            w(f"   {f[0]:<7}{f[1]:<22}{f[2]:>4} {int(f[3]):>8}   {f[4]:>8} ms")
+counts = {}
+slow = {}
+for line in (read("metrics.http") or "").splitlines():
+    name, _, value = line.rpartition(" ")
+    labels = dict(kv.split("=", 1) for kv in name[name.find("{") + 1:name.rfind("}")].replace('"', "").split(",")
+                  if "=" in kv)
+    if name.startswith("ublkd_http_requests_total"):
+        counts[(labels.get("method"), labels.get("route"), labels.get("status"))] = int(float(value))
+    elif name.startswith("ublkd_http_request_duration_seconds_bucket"):
+        key = (labels.get("method"), labels.get("route"))
+        slow.setdefault(key, {})[labels.get("le")] = int(float(value))
+if counts:
+    w("daemon's own count of requests by route and status (/metrics at the end), and how many took >= 100 ms:")
+    for (method, route, status), n in sorted(counts.items(), key=lambda kv: (kv[0][1] or "", kv[0][0] or "")):
+        buckets = slow.get((method, route), {})
+        over = buckets.get("+Inf", 0) - buckets.get("0.1", 0) if buckets else None
+        w(f"   {method:<7}{route:<24}{status:>4} {n:>9}" + (f"   {over} of the route >= 100 ms" if over else ""))
+logged = [line for line in (read("ublkd.log.requests") or "").splitlines()
+          if " GET " in line and "/stats" in line]
+if logged:
+    w(f"polls the access log kept (slow or failed; {len(logged)}, first 5):")
+    for line in logged[:5]:
+        w("   " + line)
 warnings = (read("ublkd.log.warnings") or "").splitlines()
 if warnings:
     w(f"daemon warnings/errors in its log ({len(warnings)}{'+' if len(warnings) >= 200 else ''}; first 10):")

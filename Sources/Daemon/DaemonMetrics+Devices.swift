@@ -1,0 +1,190 @@
+import DeviceModel
+import Engine
+
+/// The per-device families of `/metrics`, written straight from a scrape's samples in the Prometheus text format
+/// (0.0.4): each family's HELP and TYPE once, then one line per device (labels `id`, `name`, `target`). Counters
+/// restart from zero when the device's queues do (a stop and start, a daemon restart), which Prometheus reads as
+/// the counter reset it is.
+enum DeviceFamilies {
+    struct Family: Sendable {
+        let name: String
+        let type: String
+        let help: String
+        /// Network targets only.
+        var nbdOnly = false
+        /// The value counts thousandths, written with three decimals (seconds to the millisecond).
+        var thousandths = false
+        let value: @Sendable (DaemonMetrics.DeviceSample) -> UInt64
+    }
+
+    private static func counter(_ name: String, _ help: String,
+                                _ value: @escaping @Sendable (QueueStatistics) -> UInt64)
+        -> Family
+    {
+        Family(name: "ublkd_device_" + name, type: "counter", help: help) { value($0.counters ?? QueueStatistics()) }
+    }
+
+    static let families: [Family] = [
+        counter("reads_total", "Read requests completed since the device's queues started.") { $0.reads },
+        counter("writes_total", "Write requests completed since the device's queues started.") { $0.writes },
+        counter("flushes_total", "Flush requests completed since the device's queues started.") { $0.flushes },
+        counter("discards_total", "Discard requests completed since the device's queues started.") { $0.discards },
+        counter("write_zeroes_total", "Write-zeroes requests completed since the device's queues started.") {
+            $0.writeZeroes
+        },
+        counter("read_bytes_total", "Bytes read since the device's queues started.") { $0.readBytes },
+        counter("written_bytes_total", "Bytes written since the device's queues started.") { $0.writtenBytes },
+        counter("errors_total", "Requests completed with an error since the device's queues started.") { $0.errors },
+        counter("ring_enters_total",
+                "io_uring_enter calls of the device's queue threads: divided by requests, the syscalls per I/O.") {
+            $0.ringEnters
+        },
+        Family(name: "ublkd_device_in_flight_requests", type: "gauge",
+               help: "Requests the daemon holds now (taken from the driver, not done).") {
+            UInt64(max(0, $0.counters?.inFlight ?? 0))
+        },
+        Family(name: "ublkd_device_size_bytes", type: "gauge", help: "Size of the device as defined.") { $0.sizeBytes },
+        Family(name: "ublkd_device_recoveries_total", type: "counter",
+               help: "Recoveries in the device's history: crash recoveries, recreates, manual ones.") {
+            UInt64(max(0, $0.recoveries))
+        },
+        Family(name: "ublkd_device_last_recovery_duration_seconds", type: "gauge",
+               help: "How long the device's last recovery took.", thousandths: true) {
+            UInt64(max(0, ($0.lastRecoverySeconds * 1000).rounded()))
+        },
+        Family(name: "ublkd_device_connected", type: "gauge",
+               help: "1 while every connection to the NBD server is up, 0 otherwise.", nbdOnly: true) {
+            $0.connection?.state == .connected ? 1 : 0
+        },
+        Family(name: "ublkd_device_disconnects_total", type: "counter",
+               help: "NBD connections lost since the device's queues started.", nbdOnly: true) {
+            $0.connection?.disconnects ?? 0
+        },
+        Family(name: "ublkd_device_reconnects_total", type: "counter",
+               help: "NBD connections made again since the device's queues started.", nbdOnly: true) {
+            $0.connection?.reconnects ?? 0
+        },
+    ]
+
+    static let stateHelp = "1 for the state the device is in, 0 for the others."
+
+    /// Each family's name, HELP and TYPE lines as bytes, in `families` order: the loops below only copy bytes.
+    private static let names: [[UInt8]] = families.map { Array($0.name.utf8) }
+    private static let headers: [[UInt8]] = families.map { family in
+        var bytes: [UInt8] = []
+        header(family.name, family.type, family.help, into: &bytes)
+        return bytes
+    }
+    private static let nbdOnly: [Bool] = families.map(\.nbdOnly)
+    private static let thousandths: [Bool] = families.map(\.thousandths)
+    private static let valueOf: [@Sendable (DaemonMetrics.DeviceSample) -> UInt64] = families.map(\.value)
+
+    static func write(_ devices: [DaemonMetrics.DeviceSample], into buffer: inout [UInt8]) {
+        guard !devices.isEmpty else { return }
+        // `{id="4",name="db",target="file"`, once per device: every family repeats it. One array for all, and the
+        // values in one array too, so the loops below copy bytes without touching reference counts.
+        var labels: [UInt8] = []
+        var labelRanges: [Range<Int>] = []
+        for device in devices {
+            let start = labels.count
+            labels.append(contentsOf: #"{id=""#.utf8)
+            append(UInt64(device.id), to: &labels)
+            labels.append(contentsOf: #"",name=""#.utf8)
+            appendEscaped(device.name, to: &labels)
+            labels.append(contentsOf: #"",target=""#.utf8)
+            appendEscaped(device.target, to: &labels)
+            labels.append(UInt8(ascii: "\""))
+            labelRanges.append(start..<labels.count)
+        }
+        var values: [UInt64] = []
+        values.reserveCapacity(devices.count * families.count)
+        for device in devices {
+            for value in valueOf { values.append(value(device)) }
+        }
+        let nbd = devices.map { $0.target == TargetKind.nbd.rawValue }
+        labels.withUnsafeBufferPointer { labelBytes in
+            for column in families.indices {
+                let onlyNBD = nbdOnly[column]
+                if onlyNBD && !nbd.contains(true) { continue }
+                buffer.append(contentsOf: headers[column])
+                names[column].withUnsafeBufferPointer { name in
+                    for row in devices.indices where !onlyNBD || nbd[row] {
+                        buffer.append(contentsOf: name)
+                        buffer.append(contentsOf: UnsafeBufferPointer(rebasing: labelBytes[labelRanges[row]]))
+                        buffer.append(UInt8(ascii: "}"))
+                        buffer.append(UInt8(ascii: " "))
+                        let value = values[row * families.count + column]
+                        if thousandths[column] {
+                            append(value / 1000, to: &buffer)
+                            buffer.append(UInt8(ascii: "."))
+                            let fraction = value % 1000
+                            if fraction < 100 { buffer.append(UInt8(ascii: "0")) }
+                            if fraction < 10 { buffer.append(UInt8(ascii: "0")) }
+                            append(fraction, to: &buffer)
+                        } else {
+                            append(value, to: &buffer)
+                        }
+                        buffer.append(UInt8(ascii: "\n"))
+                    }
+                }
+            }
+        }
+        header("ublkd_device_state", "gauge", stateHelp, into: &buffer)
+        labels.withUnsafeBufferPointer { labelBytes in
+            for (row, device) in devices.enumerated() {
+                for (name, line) in zip(DaemonMetrics.deviceStates, stateLines) {
+                    line.withUnsafeBufferPointer { line in
+                        buffer.append(contentsOf: UnsafeBufferPointer(rebasing: line[..<18]))
+                        buffer.append(contentsOf: UnsafeBufferPointer(rebasing: labelBytes[labelRanges[row]]))
+                        buffer.append(contentsOf: UnsafeBufferPointer(rebasing: line[18...]))
+                    }
+                    buffer.append(UInt8(ascii: name == device.state ? "1" : "0"))
+                    buffer.append(UInt8(ascii: "\n"))
+                }
+            }
+        }
+    }
+
+    /// `ublkd_device_state` (18 bytes), then `,state="live"} ` to follow the device's labels.
+    private static let stateLines: [[UInt8]] = DaemonMetrics.deviceStates.map {
+        Array("ublkd_device_state".utf8) + Array(#",state=""#.utf8) + Array($0.utf8) + Array("\"} ".utf8)
+    }
+
+    private static func header(_ name: String, _ type: String, _ help: String, into buffer: inout [UInt8]) {
+        buffer.append(contentsOf: "# HELP ".utf8)
+        buffer.append(contentsOf: name.utf8)
+        buffer.append(UInt8(ascii: " "))
+        buffer.append(contentsOf: help.utf8)
+        buffer.append(contentsOf: "\n# TYPE ".utf8)
+        buffer.append(contentsOf: name.utf8)
+        buffer.append(UInt8(ascii: " "))
+        buffer.append(contentsOf: type.utf8)
+        buffer.append(UInt8(ascii: "\n"))
+    }
+
+    static func append(_ value: UInt64, to buffer: inout [UInt8]) {
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // room for 24 digits; UInt64 has at most 20
+        var rest = value
+        var count = 0
+        withUnsafeMutableBytes(of: &digits) { scratch in
+            repeat {
+                scratch[23 - count] = UInt8(ascii: "0") + UInt8(rest % 10)
+                rest /= 10
+                count += 1
+            } while rest != 0
+            buffer.append(contentsOf: scratch[(24 - count)...])
+        }
+    }
+
+    /// A label value as the format wants it: backslash, double quote and line feed escaped.
+    static func appendEscaped(_ text: String, to buffer: inout [UInt8]) {
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "\\"): buffer.append(contentsOf: #"\\"#.utf8)
+            case UInt8(ascii: "\""): buffer.append(contentsOf: #"\""#.utf8)
+            case UInt8(ascii: "\n"): buffer.append(contentsOf: #"\n"#.utf8)
+            default: buffer.append(byte)
+            }
+        }
+    }
+}
