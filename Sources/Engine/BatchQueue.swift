@@ -79,9 +79,13 @@ final class BatchQueue<Handler: QueueHandler>: QueueThread, @unchecked Sendable 
             return
         }
         defer {
-            commitArrays.deallocatePages(byteCount: commitBytes)
-            resources.release()
-            handler.release()
+            if keepsResourcesForExit {
+                resources.keepForProcessExit()
+            } else {
+                commitArrays.deallocatePages(byteCount: commitBytes)
+                resources.release()
+                handler.release()
+            }
         }
         let ring = resources.ring
         var wakeValue: UInt64 = 0

@@ -96,7 +96,7 @@ public final class Device: Sendable {
                 // its backing I/O goes in without a word to its queue, so the disk itself says when all is
                 // committed. A request that cannot finish (a network server that is down) is left to the driver
                 // after a while.
-                letQueuesDrain(within: Self.drainLimit) { DiskInflight.read(deviceID: id) == 0 }
+                letQueuesDrain(within: Self.drainLimit, handingOver: true) { DiskInflight.read(deviceID: id) == 0 }
                 releaseResources()
                 logger.info("device quiesced and handed over")
                 return
@@ -131,13 +131,15 @@ public final class Device: Sendable {
     static let stopDrainLimit: Duration = .seconds(2)
 
     /// Waits until every queue thread has ended or `drained` says nothing is left to do, at most `limit`; then the
-    /// threads still running are told to leave.
-    private func letQueuesDrain(within limit: Duration, drained: () -> Bool) {
+    /// threads still running are told to leave (`handingOver`: leaving their rings to the process's exit).
+    private func letQueuesDrain(within limit: Duration, handingOver: Bool = false, drained: () -> Bool) {
         let deadline = ContinuousClock.now + limit
         while queues.contains(where: { !$0.hasEnded }) && !drained() && ContinuousClock.now < deadline {
             usleep(5_000)
         }
-        queues.forEach { if !$0.hasEnded { $0.requestExit() } }
+        for queue in queues where !queue.hasEnded {
+            if handingOver { queue.handOver() } else { queue.requestExit() }
+        }
     }
 
     /// Changes the capacity of the live disk (`UPDATE_SIZE`, kernels with `UBLK_F_UPDATE_SIZE`), the backing store
@@ -148,10 +150,11 @@ public final class Device: Sendable {
         logger.info("device resized", metadata: ["ublk.size": "\(bytes)"])
     }
 
-    /// Leaves the device to the driver without stopping it: the queue threads exit, and a device created with user
-    /// recovery is quiesced with its I/O held until a new server recovers it.
+    /// Leaves the device to the driver without stopping it, for a process about to exit: the queue threads exit
+    /// (their rings left to the process's exit), and a device created with user recovery is quiesced with its I/O
+    /// held until a new server recovers it.
     public func abandon() {
-        queues.forEach { $0.requestExit() }
+        queues.forEach { $0.handOver() }
         releaseResources()
     }
 

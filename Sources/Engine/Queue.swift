@@ -48,9 +48,13 @@ final class Queue<Handler: QueueHandler>: QueueThread, @unchecked Sendable {
         }
         let links = LinkedCommits(count: tags.count)
         defer {
-            links.release()
-            resources.release()
-            handler.release()
+            if keepsResourcesForExit {
+                resources.keepForProcessExit()
+            } else {
+                links.release()
+                resources.release()
+                handler.release()
+            }
         }
         let ring = resources.ring
         var wakeValue: UInt64 = 0

@@ -15,6 +15,9 @@ protocol QueueControl: AnyObject, Sendable {
     func start() throws(EngineError)
     /// Makes the thread leave at once, abandoning its requests to the driver (recovery takes them over).
     func requestExit()
+    /// Leaves like `requestExit`, for a process about to exit (a hand-over to the next server): the thread's own
+    /// exit, not the queue, ends its ring (see `QueueThread.handOver`).
+    func handOver()
     /// Waits for the thread to end.
     func join()
     /// Whether the thread has ended (its loop is over), without waiting.
@@ -64,6 +67,7 @@ class QueueThread: QueueControl, @unchecked Sendable {
 
     private(set) var wakeDescriptor: Int32
     private let ended = Atomic(false)
+    private let handingOver = Atomic(false)
     var hasEnded: Bool { ended.load(ordering: .acquiring) }
     private let ready = DispatchSemaphore(value: 0)
     private var setupError: EngineError?
@@ -107,6 +111,20 @@ class QueueThread: QueueControl, @unchecked Sendable {
         var one: UInt64 = 1
         _ = write(wakeDescriptor, &one, 8)
     }
+
+    /// The ring, its buffers and its mappings stay as they are when the thread leaves, until the process exits.
+    /// A queue that closes its own ring while its thread lives races the driver (6.12): a request the driver hands
+    /// to the dying ring in that window, as task work the thread no longer runs, is neither aborted (the thread is
+    /// not exiting) nor ever committed, and the driver's quiesce then waits for it for good, holding the device's
+    /// lock, so the next server can neither recover nor delete the device. When the thread has exited first, as
+    /// when a server crashes, the driver sees its daemon dying and gives every such request back.
+    func handOver() {
+        handingOver.store(true, ordering: .releasing)
+        requestExit()
+    }
+
+    /// Whether `handOver` asked the thread to leave its resources to the process's exit.
+    var keepsResourcesForExit: Bool { handingOver.load(ordering: .acquiring) }
 
     /// After this, the queue holds no thread and no descriptor.
     func join() {
@@ -257,6 +275,12 @@ struct QueueResources {
     func release() {
         window.unmap()
         buffers?.deallocatePages(byteCount: tags.count * bufferBytes)
+    }
+
+    /// For a hand-over: the ring outlives this thread, and what the driver may still reach through it (the
+    /// buffers, the mapping) stays mapped, until the process exits (`QueueThread.handOver`).
+    func keepForProcessExit() {
+        _ = Unmanaged.passRetained(ring)
     }
 }
 
