@@ -64,7 +64,7 @@ struct KernelFileTargetTests {
     @Test("ext4: files survive unmount and remount, and the backing file holds exactly the device's bytes")
     func ext4RoundTrip() throws {
         let directory = KernelHarness.scratchDirectory()
-        let size = 256 * mib
+        let size = 128 * mib
         let path = try KernelHarness.backingFile(size: size, in: directory)
         let mountPoint = directory.file("mnt")
         try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
@@ -106,7 +106,7 @@ struct KernelFileTargetTests {
     @Test("blkdiscard punches holes and blkdiscard -z zeroes, in the backing file")
     func discardAndWriteZeroes() throws {
         let directory = KernelHarness.scratchDirectory()
-        let size = 64 * mib
+        let size = 16 * mib
         let path = try KernelHarness.backingFile(size: size, in: directory)
         let engine = try Engine()
         let device = try engine.create(id: nil, DeviceDefinition(name: "kernel-test", target: .file(path: path), sizeBytes: size, queueDepth: 32))

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The Debian package as an operator uses it, under systemd as PID 1 (vm-run --systemd: a writable root over the
 # host's): `apt install` starts the service; two file devices; while fio verify writes to both, `apt install` of a
-# higher version and then of the lower one again: each restarts the unit (SIGTERM: the old daemon hands the devices
-# over, the new one takes them back), fio sees no error, the devices stay live under the same ids, and the journal
-# shows both sides of each hand-over. `apt remove`: the service stops, no kernel device is left, the state and the
-# backing files stay. Installing again brings the devices back with their data; `apt purge` deletes the state.
+# higher version over it restarts the unit (SIGTERM: the old daemon hands the devices over, the new one takes them
+# back), fio sees no error, the devices stay live under the same ids, and the journal shows both sides of the
+# hand-over (a downgrade is the same restart, left out to keep the suite short). `apt remove`: the service stops,
+# no kernel device is left, the state and the backing files stay. Installing again brings the devices back with
+# their data; `apt purge` deletes the state.
 # The packages are .build/deb/ublkd_<version>-1 and -2 (make deb-test builds them, as `make test` does first).
 . "$(dirname "$0")/../lib.sh"
 
@@ -95,7 +96,7 @@ before=$(devices)
 expect_eq "$(wc -l <<<"$before")" 2 "two devices live: $(echo $before)"
 mapfile -t nodes < <(awk '{ print $2 }' <<<"$before")
 
-# fio verify on both devices through an upgrade and a downgrade. It runs until stopped (SIGINT ends it cleanly
+# fio verify on both devices through the upgrade. It runs until stopped (SIGINT ends it cleanly
 # with status 128); an I/O or verify error would end it at once with status 1 and the error in its report.
 jobs=()
 for node in "${nodes[@]}"; do
@@ -122,15 +123,7 @@ expect_eq "$(devices)" "$before" "after the upgrade: the same devices, ids and b
 handed_over "$first" "$second" "upgrade"
 check "fio still runs after the upgrade" kill -0 "$fio_pid"
 
-check "apt install of the lower version (a downgrade), under fio" apt_get install --allow-downgrades "$lower"
-third=$(main_pid)
-check "the downgrade restarted the daemon (pid $second -> $third)" test "$third" != "$second" -a "$third" != 0
-expect_eq "$(dpkg-query -W -f='${Version}' ublkd)" "$version-1" "version $version-1 installed"
-expect_eq "$(devices)" "$before" "after the downgrade: the same devices, ids and block devices, live" ||
-    diagnose
-handed_over "$second" "$third" "downgrade"
-
-check "fio ran through both" kill -INT "$fio_pid"
+check "fio ran through the upgrade" kill -INT "$fio_pid"
 for ((i = 0; i < 300; i++)); do kill -0 "$fio_pid" 2>/dev/null || break; sleep 0.1; done
 if kill -0 "$fio_pid" 2>/dev/null; then
     fail "fio still waits for I/O 30 s after SIGINT"
