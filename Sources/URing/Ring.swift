@@ -98,6 +98,10 @@ public final class Ring {
 
     // MARK: completing
 
+    /// Completions waiting to be drained.
+    @inlinable
+    public var readyCompletions: Int { Int(io_uring_cq_ready(ring)) }
+
     /// Calls `body` for every completion ready now, without waiting, then marks them consumed. Returns the count.
     @inlinable @inline(__always) @discardableResult
     public func drainCompletions<E: Error>(_ body: (Completion) throws(E) -> Void) throws(E) -> Int {
