@@ -121,7 +121,7 @@ let package = Package(
         .testTarget(
             name: "EngineTests",
             dependencies: [
-                "DeviceModel", "Engine", "UblkABI", "URing", "TestSupport",
+                "DeviceModel", "Engine", "UblkABI", "URing", "CLinux", "TestSupport",
                 .product(name: "SystemPackage", package: "swift-system"),
             ]),
     ],

@@ -12,6 +12,7 @@
 #include <sys/sysmacros.h>
 #include <sys/vfs.h>
 // Reason: FALLOC_FL_* and PR_* come from the kernel's UAPI headers, which Glibc's module does not include.
+#include <linux/capability.h>
 #include <linux/falloc.h>
 #include <linux/openat2.h>
 #include <linux/prctl.h>
@@ -44,6 +45,28 @@ static inline int clinux_open_beneath(int directory, const char *path, int flags
     struct open_how how = { .flags = (unsigned long long)flags, .mode = (flags & O_CREAT) ? mode : 0,
                             .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS };
     return (int)syscall(SYS_openat2, directory, path, &how, sizeof how);
+}
+
+// Reason: glibc has no capget/capset (libcap does, and is not a dependency). Raises or lowers one capability in the
+// calling thread's effective set only (capabilities are per thread in Linux); the permitted set is untouched, so the
+// thread can raise it again. 0, or -1 with errno set.
+static inline int clinux_set_thread_effective_capability(int capability, int raised)
+{
+    struct __user_cap_header_struct header = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
+    struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+    if (syscall(SYS_capget, &header, data) != 0) return -1;
+    unsigned int word = (unsigned int)capability / 32, bit = 1u << ((unsigned int)capability % 32);
+    if (raised) data[word].effective |= bit; else data[word].effective &= ~bit;
+    return (int)syscall(SYS_capset, &header, data);
+}
+
+// 1 if the calling thread has `capability` in its effective set, 0 if not, -1 with errno set.
+static inline int clinux_thread_has_effective_capability(int capability)
+{
+    struct __user_cap_header_struct header = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
+    struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+    if (syscall(SYS_capget, &header, data) != 0) return -1;
+    return (data[(unsigned int)capability / 32].effective >> ((unsigned int)capability % 32)) & 1;
 }
 
 #endif

@@ -30,7 +30,8 @@ final class BatchQueue<Handler: QueueHandler>: QueueThread, @unchecked Sendable 
         self.elementBytes = elementFlags.elementBytes
         try super.init(queueID: queueID, tags: .all(depth: depth), deviceID: deviceID, charDevice: charDevice,
                        bufferBytes: bufferBytes, zeroCopy: deviceFlags.contains(.autoBufferRegistration),
-                       ioctlEncoded: true, cpus: cpus, logger: logger)
+                       // BATCH_IO came after START_DEV stopped scanning partitions under the device's lock.
+                       ioctlEncoded: true, fetchesUnprivileged: false, cpus: cpus, logger: logger)
     }
 
     /// The driver writes at most 128 tags per fetch completion; a buffer holds that, or the whole queue if less.

@@ -24,12 +24,12 @@ final class Queue<Handler: QueueHandler>: QueueThread, @unchecked Sendable {
     private let initialHandler: Handler
 
     init(queueID: Int, tags: TagShare, deviceID: UInt32, charDevice: Int32, bufferBytes: Int, zeroCopy: Bool,
-         ioctlEncoded: Bool,
-         cpus: [Int], handler: Handler, logger: Logger) throws(EngineError) {
+         ioctlEncoded: Bool, fetchesUnprivileged: Bool, cpus: [Int], handler: Handler,
+         logger: Logger) throws(EngineError) {
         self.initialHandler = handler
         try super.init(queueID: queueID, tags: tags, deviceID: deviceID, charDevice: charDevice,
-                       bufferBytes: bufferBytes, zeroCopy: zeroCopy, ioctlEncoded: ioctlEncoded, cpus: cpus,
-                       logger: logger)
+                       bufferBytes: bufferBytes, zeroCopy: zeroCopy, ioctlEncoded: ioctlEncoded,
+                       fetchesUnprivileged: fetchesUnprivileged, cpus: cpus, logger: logger)
     }
 
     // MARK: the queue thread
@@ -70,7 +70,7 @@ final class Queue<Handler: QueueHandler>: QueueThread, @unchecked Sendable {
                 try ring.prepareRead(.descriptor(wakeDescriptor), into: wake.baseAddress!, count: 8, offset: 0,
                                      userData: CompletionKind.wake.userData(0))
             }
-            try ring.submit()
+            try submitFetches(ring)
         } catch {
             fail(.queueSetup(queue: queueID, "fetching the tags: \(error)"))
             return

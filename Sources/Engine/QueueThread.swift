@@ -61,6 +61,8 @@ class QueueThread: QueueControl, @unchecked Sendable {
     /// and the queue owns no data buffers at all.
     let zeroCopy: Bool
     let ioctlEncoded: Bool
+    /// See `PartitionScan`: the fetches go to the driver without CAP_SYS_ADMIN.
+    let fetchesUnprivileged: Bool
     let cpus: [Int]
     let counters = QueueCounters()
     let logger: Logger
@@ -74,7 +76,7 @@ class QueueThread: QueueControl, @unchecked Sendable {
     private var thread: pthread_t?
 
     init(queueID: Int, tags: TagShare, deviceID: UInt32, charDevice: Int32, bufferBytes: Int, zeroCopy: Bool,
-         ioctlEncoded: Bool, cpus: [Int], logger: Logger) throws(EngineError) {
+         ioctlEncoded: Bool, fetchesUnprivileged: Bool, cpus: [Int], logger: Logger) throws(EngineError) {
         self.queueID = queueID
         self.depth = tags.depth
         self.tags = tags
@@ -83,6 +85,7 @@ class QueueThread: QueueControl, @unchecked Sendable {
         self.bufferBytes = bufferBytes
         self.zeroCopy = zeroCopy
         self.ioctlEncoded = ioctlEncoded
+        self.fetchesUnprivileged = fetchesUnprivileged
         self.cpus = cpus
         var logger = logger
         logger[metadataKey: "ublk.queue"] = "\(queueID)"
@@ -156,6 +159,17 @@ class QueueThread: QueueControl, @unchecked Sendable {
     /// Setup done, every tag handed to the driver: start() returns.
     func signalReady() {
         ready.signal()
+    }
+
+    /// Submits what hands the driver this thread's tags. The driver counts a queue as privileged when the thread
+    /// that completes its fetches holds CAP_SYS_ADMIN at that moment; without it, START_DEV skips its partition
+    /// scan. Capabilities are per thread, so the rest of the process keeps them, and this thread gets its back.
+    func submitFetches(_ ring: borrowing Ring) throws(Errno) {
+        guard fetchesUnprivileged else {
+            _ = try ring.submit()
+            return
+        }
+        _ = try ThreadCapability.without(CAP_SYS_ADMIN) { () throws(Errno) in try ring.submit() }
     }
 
     /// Writes from this thread may be what frees memory under pressure: never throttle them for reclaim.

@@ -93,6 +93,34 @@ expect_eq "$(jq -r '[.events[].kind] | join(",")' <<<"$BODY")" "deleted,started,
 term_daemon
 expect_eq "$TERM_STATUS" 0 "exit status on SIGTERM"
 
+# Partitions: a disk whose backing file holds an MBR with one partition. Where the kernel scans after the start
+# (NO_AUTO_PART_SCAN offered) the partition shows; where it would scan inside the start under the device's lock
+# (6.12), ublkd starts without the scan, and a loop device on top shows it.
+start_daemon
+api GET /health
+async_scan=$(jq -e '.kernel.features | index("NO_AUTO_PART_SCAN")' <<<"$BODY" >/dev/null && echo yes || echo no)
+truncate -s 16M "$WORK/parted.img"
+# Entry 1 at 446: type 0x83, first sector 2048, 30720 sectors; the signature at 510.
+printf '\x00\x00\x00\x00\x83\x00\x00\x00\x00\x08\x00\x00\x00\x78\x00\x00' |
+    dd of="$WORK/parted.img" bs=1 seek=446 conv=notrunc status=none
+printf '\x55\xaa' | dd of="$WORK/parted.img" bs=1 seek=510 conv=notrunc status=none
+create_device '{"name":"parted","target":"file","path":"'"$WORK"'/parted.img"}'
+parted=$DEV_ID
+part=/sys/block/ublkb$parted/ublkb${parted}p1
+for ((i = 0; i < 50; i++)); do [ -e "$part" ] && break; sleep 0.1; done
+if [ "$async_scan" = yes ]; then
+    check "the kernel scanned the partitions after the start" test -e "$part"
+else
+    check "started without the partition scan" test ! -e "$part"
+    loop=$(losetup -fP --show "$DEV")
+    for ((i = 0; i < 50; i++)); do [ -e "/sys/block/${loop#/dev/}/${loop#/dev/}p1" ] && break; sleep 0.1; done
+    check "a loop device on the disk shows its partition" test -e "/sys/block/${loop#/dev/}/${loop#/dev/}p1"
+    losetup -d "$loop"
+fi
+api DELETE "/devices/$parted"
+expect_eq "$STATUS" 204 "the partitioned disk deleted"
+term_daemon
+
 # --allow-dir: paths must resolve inside; a symlink out is caught.
 mkdir -p "$WORK/allowed" "$WORK/elsewhere"
 truncate -s 16M "$WORK/elsewhere/outside.img" "$WORK/allowed/inside.img"

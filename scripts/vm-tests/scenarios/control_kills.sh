@@ -81,6 +81,50 @@ check_agreement() {  # CYCLE
     done
 }
 
+# A kill while START_DEV would read the partition table from a slow server (every read takes 2 s). On 6.12 that
+# read runs under the device's lock, and a daemon killed during it could not even exit: the device stayed wedged
+# until a reboot (Engine's PartitionScan says why). Whatever the kernel, the daemon must die and the next one agree.
+slow_start_kill() {
+    local before id i curl_pid slow_pid
+    command -v nbdkit >/dev/null || { fail "nbdkit is needed (scripts/install-deps test installs it)"; return; }
+    nbdkit --port 10820 --ipaddr 127.0.0.1 --pidfile "$WORK/slow.pid" --filter=delay memory 64M rdelay=2 ||
+        { fail "nbdkit did not start"; return; }
+    for ((i = 0; i < 50; i++)); do [ -s "$WORK/slow.pid" ] && break; sleep 0.1; done
+    slow_pid=$(cat "$WORK/slow.pid")
+    before=$(kernel_devices)
+    curl -s -o /dev/null -X POST "$API/devices" -H 'Content-Type: application/json' \
+        --data-binary '{"name":"slow","target":"nbd","uri":"nbd://127.0.0.1:10820/"}' &
+    curl_pid=$!
+    # ADD_DEV makes the char device; START_DEV follows within a few hundred ms.
+    for ((i = 0; i < 100; i++)); do [ "$(kernel_devices)" != "$before" ] && break; sleep 0.1; done
+    sleep 1
+    kill -9 "$DAEMON_PID"
+    for ((i = 0; i < 300; i++)); do kill -0 "$DAEMON_PID" 2>/dev/null || break; sleep 0.1; done
+    if kill -0 "$DAEMON_PID" 2>/dev/null; then
+        fail "killed during a start with a slow partition read, the daemon did not exit in 30 s: the kernel holds it"
+        for i in /proc/"$DAEMON_PID"/task/*; do echo "thread $(cat "$i/comm")"; cat "$i/stack"; done 2>&1 |
+            sed "s/^/[$SCENARIO] /"
+        # The device is wedged: a teardown would hang on it.
+        kill "$slow_pid" "$curl_pid"
+        DAEMON_PID= && rm -rf "$STATE"
+        finish
+    fi
+    wait "$DAEMON_PID" 2>/dev/null
+    wait "$curl_pid" 2>/dev/null
+    DAEMON_PID=
+    pass "killed during a start with a slow partition read, the daemon exited"
+    start_daemon
+    check_agreement 0
+    api GET /devices
+    id=$(jq -r '.devices[] | select(.name == "slow") | .id' <<<"$BODY")
+    if [ -n "$id" ]; then
+        api DELETE "/devices/$id"
+        expect_eq "$STATUS" 204 "the slow device deleted"
+    fi
+    kill "$slow_pid"
+}
+slow_start_kill
+
 for ((c = 1; c <= cycles; c++)); do
     op=${ops[$(((c - 1) % ${#ops[@]}))]}
     request=()
