@@ -52,10 +52,12 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]),
         // SQLite through GRDB (which links Debian's libsqlite3 itself): device definitions and their history.
+        // The schema: its SQL migrations, compiled into the binary (an installed ublkd has no source tree).
+        .target(name: "StoreSchema", resources: [.embedInCode("migrations")]),
         .target(
             name: "Store",
             dependencies: [
-                "DeviceModel", .product(name: "GRDB", package: "GRDB.swift"),
+                "DeviceModel", "StoreSchema", .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
         // The REST API: router (pure), DTOs, error mapping, and the libmicrohttpd transport.
@@ -104,7 +106,9 @@ let package = Package(
         .testTarget(name: "DeviceModelTests", dependencies: ["DeviceModel"]),
         .testTarget(
             name: "StoreTests",
-            dependencies: ["Store", "DeviceModel", "TestSupport", .product(name: "Logging", package: "swift-log")]),
+            dependencies: [
+                "Store", "StoreSchema", "DeviceModel", "TestSupport", .product(name: "Logging", package: "swift-log"),
+            ]),
         .testTarget(name: "UblkctlTests", dependencies: ["ublkctl", "DeviceModel"]),
         .testTarget(
             name: "DaemonTests",

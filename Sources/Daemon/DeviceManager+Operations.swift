@@ -94,9 +94,8 @@ extension DeviceManager {
                     throw StoreError.nameTaken(definition.name)
                 }
                 let id = try transaction.freeDeviceID(excluding: inUse)
-                return try transaction.insertDevice(DeviceRecord(
-                    id: id, definition: definition, desiredState: .creating, madeBackingFile: madeBackingFile,
-                    createdAt: now, updatedAt: now))
+                return try transaction.insertDevice(
+                    .creating(id: id, definition: definition, madeBackingFile: madeBackingFile, at: now))
             }
             let managed = ManagedDevice(record: record, state: .creating)
             devices.withLock { $0[record.id] = managed }

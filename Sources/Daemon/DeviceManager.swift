@@ -129,11 +129,8 @@ public final class DeviceManager: Sendable {
 
     static func event(_ record: DeviceRecord, _ kind: EventKind, since started: Date, error: String? = nil,
                       detail: String? = nil) -> EventRecord {
-        let finished = Date()
-        return EventRecord(
-            id: 0, deviceID: record.id, deviceName: record.name, kind: kind.rawValue, startedAt: started,
-            finishedAt: finished, durationMs: Int64((finished.timeIntervalSince(started) * 1000).rounded()),
-            outcome: error == nil ? "ok" : "failed", error: error, detail: detail)
+        .finished(deviceID: record.id, deviceName: record.name, kind: kind.rawValue, startedAt: started, error: error,
+                  detail: detail)
     }
 }
 

@@ -7,16 +7,21 @@ enum DeviceQueries {
     /// ublk device ids are 20 bits wide; the schema's CHECK says the same.
     static let idLimit: UInt32 = 1 << 20
 
+    private enum Columns {
+        static let id = Column("id")
+        static let name = Column("name")
+    }
+
     static func device(id: UInt32, _ db: Database) throws -> DeviceRecord? {
         try DeviceRow.fetchOne(db, key: id)?.record
     }
 
     static func device(named name: String, _ db: Database) throws -> DeviceRecord? {
-        try DeviceRow.filter(DeviceRow.Columns.name == name).fetchOne(db)?.record
+        try DeviceRow.filter(Columns.name == name).fetchOne(db)?.record
     }
 
     static func devices(_ db: Database) throws -> [DeviceRecord] {
-        try DeviceRow.order(DeviceRow.Columns.id).fetchAll(db).map(\.record)
+        try DeviceRow.order(Columns.id).fetchAll(db).map(\.record)
     }
 
     static func freeDeviceID(excluding excluded: Set<UInt32>, _ db: Database) throws -> UInt32 {
@@ -42,7 +47,8 @@ enum DeviceQueries {
         if try DeviceRow.exists(db, key: stored.id) {
             throw StoreError.idTaken(stored.id)
         }
-        try DeviceRow(stored).insert(db)
+        var row = DeviceRow(stored)
+        try row.insert(db)
         return stored
     }
 

@@ -12,21 +12,19 @@ public struct DeviceRecord: Sendable, Equatable {
     public var definition: DeviceDefinition
     public var desiredState: DesiredState
     /// The create made the backing file (`"create": true`), so undoing that create removes it.
-    public var madeBackingFile: Bool
+    public var madeBackingFile = false
     /// Why the last attempt to reach `desiredState` failed, if it did.
     public var lastError: String?
     public var createdAt: Date
     public var updatedAt: Date
 
-    public init(id: UInt32, definition: DeviceDefinition, desiredState: DesiredState, madeBackingFile: Bool = false,
-                lastError: String? = nil, createdAt: Date, updatedAt: Date) {
-        self.id = id
-        self.definition = definition
-        self.desiredState = desiredState
-        self.madeBackingFile = madeBackingFile
-        self.lastError = lastError
-        self.createdAt = createdAt
-        self.updatedAt = updatedAt
+    /// A device about to be made: its row is written, in `creating`, before the kernel is touched. (The other
+    /// records come from the store, so this is the only public way to make one.)
+    public static func creating(id: UInt32, definition: DeviceDefinition, madeBackingFile: Bool, at now: Date)
+        -> DeviceRecord
+    {
+        DeviceRecord(id: id, definition: definition, desiredState: .creating, madeBackingFile: madeBackingFile,
+                     createdAt: now, updatedAt: now)
     }
 
     public var name: String {

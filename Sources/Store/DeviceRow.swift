@@ -2,22 +2,9 @@ import DeviceModel
 import Foundation
 internal import GRDB
 
-/// GRDB's view of a `devices` row. A wrapper rather than a conformance of `DeviceRecord` itself, so that GRDB stays
-/// out of the store's public API. Columns are spelled out (no Codable mapping) so every column is decoded strictly
-/// (see `Row+Strict`), and the public `Codable` stays free for the daemon's JSON.
-struct DeviceRow: FetchableRecord, PersistableRecord {
-    static let databaseTableName = "devices"
-
-    enum Columns {
-        static let id = Column("id")
-        static let name = Column("name")
-    }
-
-    var record: DeviceRecord
-
-    init(_ record: DeviceRecord) {
-        self.record = record
-    }
+/// A row of `devices`.
+extension DeviceRecord: StoredRecord {
+    static let tableName = "devices"
 
     init(row: Row) throws {
         let id: UInt32 = try row.integer("id", of: "devices")
@@ -63,7 +50,7 @@ struct DeviceRow: FetchableRecord, PersistableRecord {
             pinQueues: try row.integer("pin_queues", of: "devices") as Int64 != 0,
             queueThreads: try row.integer("queue_threads", of: "devices"),
             batchIO: try row.integer("batch_io", of: "devices") as Int64 != 0)
-        record = DeviceRecord(
+        self.init(
             id: id, definition: definition, desiredState: desiredState,
             madeBackingFile: try row.integer("made_backing_file", of: "devices") as Int64 != 0,
             lastError: try row.decode(forColumn: "last_error"),
@@ -71,13 +58,12 @@ struct DeviceRow: FetchableRecord, PersistableRecord {
             updatedAt: try row.timestamp("updated_at", of: "devices"))
     }
 
-    func encode(to container: inout PersistenceContainer) throws {
-        let definition = record.definition
+    func encodeColumns(into container: inout PersistenceContainer) throws {
         // GRDB converts UInt64 with a trapping Int64(_:).
         guard let size = Int64(exactly: definition.sizeBytes) else {
             throw StoreError.invalidRecord("devices.size_bytes: \(definition.sizeBytes) does not fit SQLite's INTEGER")
         }
-        container["id"] = record.id
+        container["id"] = id
         container["name"] = definition.name
         container["target"] = definition.target.kind.rawValue
         container["path"] = definition.target.path
@@ -96,11 +82,11 @@ struct DeviceRow: FetchableRecord, PersistableRecord {
         container["pin_queues"] = definition.pinQueues
         container["queue_threads"] = definition.queueThreads
         container["batch_io"] = definition.batchIO
-        container["made_backing_file"] = record.madeBackingFile
-        container["desired_state"] = record.desiredState.rawValue
-        container["last_error"] = record.lastError
-        container["created_at"] = try Timestamp.string(record.createdAt, column: "devices.created_at")
-        container["updated_at"] = try Timestamp.string(record.updatedAt, column: "devices.updated_at")
+        container["made_backing_file"] = madeBackingFile
+        container["desired_state"] = desiredState.rawValue
+        container["last_error"] = lastError
+        container["created_at"] = try Timestamp.string(createdAt, column: "devices.created_at")
+        container["updated_at"] = try Timestamp.string(updatedAt, column: "devices.updated_at")
     }
 }
 

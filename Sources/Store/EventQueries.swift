@@ -3,6 +3,12 @@ internal import GRDB
 
 /// The SQL behind every event operation; see `DeviceQueries`.
 enum EventQueries {
+    private enum Columns {
+        static let id = Column("id")
+        static let deviceID = Column("device_id")
+        static let kind = Column("kind")
+    }
+
     /// The id in `event` is ignored: SQLite assigns the next one, so ids always grow with insertion order.
     static func append(_ event: EventRecord, _ db: Database) throws -> EventRecord {
         var fresh = event.normalized
@@ -17,16 +23,16 @@ enum EventQueries {
         guard limit > 0 else { return [] }
         var request = EventRow.all()
         if let deviceID {
-            request = request.filter(EventRow.Columns.deviceID == deviceID)
+            request = request.filter(Columns.deviceID == deviceID)
         }
         if let before {
-            request = request.filter(EventRow.Columns.id < before)
+            request = request.filter(Columns.id < before)
         }
-        return try request.order(EventRow.Columns.id.desc).limit(limit).fetchAll(db).map(\.record)
+        return try request.order(Columns.id.desc).limit(limit).fetchAll(db).map(\.record)
     }
 
     static func lastEvent(deviceID: UInt32, kinds: Set<String>?, _ db: Database) throws -> EventRecord? {
-        try request(deviceID: deviceID, kinds: kinds).order(EventRow.Columns.id.desc).fetchOne(db)?.record
+        try request(deviceID: deviceID, kinds: kinds).order(Columns.id.desc).fetchOne(db)?.record
     }
 
     static func eventCount(deviceID: UInt32, kinds: Set<String>?, _ db: Database) throws -> Int {
@@ -49,15 +55,15 @@ enum EventQueries {
             summaries[id] = EventSummary(count: row[1], last: nil)
             newest.append(row[2])
         }
-        for event in try EventRow.filter(newest.contains(EventRow.Columns.id)).fetchAll(db) {
+        for event in try EventRow.filter(newest.contains(Columns.id)).fetchAll(db) {
             summaries[event.record.deviceID]?.last = event.record
         }
         return summaries
     }
 
     private static func request(deviceID: UInt32, kinds: Set<String>?) -> QueryInterfaceRequest<EventRow> {
-        let request = EventRow.filter(EventRow.Columns.deviceID == deviceID)
+        let request = EventRow.filter(Columns.deviceID == deviceID)
         guard let kinds else { return request }
-        return request.filter(kinds.contains(EventRow.Columns.kind))
+        return request.filter(kinds.contains(Columns.kind))
     }
 }

@@ -4,7 +4,7 @@ import Foundation
 /// because they outlive the device.
 public struct EventRecord: Sendable, Equatable, Codable {
     /// Assigned by the store on insert; 0 before. Increases with every event, so it orders events and pages them.
-    public var id: Int64
+    public var id: Int64 = 0
     public var deviceID: UInt32
     public var deviceName: String
     /// created, started, stopped, deleted, crash_recovery, recreate, manual, resize, create_failed, ...
@@ -18,20 +18,12 @@ public struct EventRecord: Sendable, Equatable, Codable {
     /// Free text (or JSON) for whatever else the daemon wants to keep.
     public var detail: String?
 
-    public init(
-        id: Int64 = 0, deviceID: UInt32, deviceName: String, kind: String, startedAt: Date, finishedAt: Date? = nil,
-        durationMs: Int64? = nil, outcome: String, error: String? = nil, detail: String? = nil
-    ) {
-        self.id = id
-        self.deviceID = deviceID
-        self.deviceName = deviceName
-        self.kind = kind
-        self.startedAt = startedAt
-        self.finishedAt = finishedAt
-        self.durationMs = durationMs
-        self.outcome = outcome
-        self.error = error
-        self.detail = detail
+    /// A step of a device that ended at `finishedAt`: its duration in milliseconds, and "failed" if it has an error.
+    public static func finished(deviceID: UInt32, deviceName: String, kind: String, startedAt: Date,
+                                finishedAt: Date = Date(), error: String? = nil, detail: String? = nil) -> EventRecord {
+        EventRecord(deviceID: deviceID, deviceName: deviceName, kind: kind, startedAt: startedAt, finishedAt: finishedAt,
+                    durationMs: Int64((finishedAt.timeIntervalSince(startedAt) * 1000).rounded()),
+                    outcome: error == nil ? "ok" : "failed", error: error, detail: detail)
     }
 }
 

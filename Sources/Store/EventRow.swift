@@ -1,24 +1,12 @@
 import Foundation
 internal import GRDB
 
-/// GRDB's view of an `events` row; see `DeviceRow` for why a wrapper with spelled-out columns.
-struct EventRow: FetchableRecord, MutablePersistableRecord {
-    static let databaseTableName = "events"
-
-    enum Columns {
-        static let id = Column("id")
-        static let deviceID = Column("device_id")
-        static let kind = Column("kind")
-    }
-
-    var record: EventRecord
-
-    init(_ record: EventRecord) {
-        self.record = record
-    }
+/// A row of `events`.
+extension EventRecord: StoredRecord {
+    static let tableName = "events"
 
     init(row: Row) throws {
-        record = EventRecord(
+        self.init(
             id: try row.integer("id", of: "events"),
             deviceID: try row.integer("device_id", of: "events"),
             deviceName: try row.decode(forColumn: "device_name"),
@@ -31,24 +19,24 @@ struct EventRow: FetchableRecord, MutablePersistableRecord {
             detail: try row.decode(forColumn: "detail"))
     }
 
-    func encode(to container: inout PersistenceContainer) throws {
+    func encodeColumns(into container: inout PersistenceContainer) throws {
         // NULL lets SQLite pick the next id.
-        container["id"] = record.id == 0 ? nil : record.id
-        container["device_id"] = record.deviceID
-        container["device_name"] = record.deviceName
-        container["kind"] = record.kind
-        container["started_at"] = try Timestamp.string(record.startedAt, column: "events.started_at")
-        container["finished_at"] = try record.finishedAt.map { date throws(StoreError) in
+        container["id"] = id == 0 ? nil : id
+        container["device_id"] = deviceID
+        container["device_name"] = deviceName
+        container["kind"] = kind
+        container["started_at"] = try Timestamp.string(startedAt, column: "events.started_at")
+        container["finished_at"] = try finishedAt.map { date throws(StoreError) in
             try Timestamp.string(date, column: "events.finished_at")
         }
-        container["duration_ms"] = record.durationMs
-        container["outcome"] = record.outcome
-        container["error"] = record.error
-        container["detail"] = record.detail
+        container["duration_ms"] = durationMs
+        container["outcome"] = outcome
+        container["error"] = error
+        container["detail"] = detail
     }
 
-    mutating func didInsert(_ inserted: InsertionSuccess) {
-        record.id = inserted.rowID
+    mutating func inserted(rowID: Int64) {
+        id = rowID
     }
 }
 

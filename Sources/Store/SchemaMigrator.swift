@@ -1,6 +1,7 @@
 import Foundation
 internal import GRDB
 import Logging
+import StoreSchema
 
 /// Applies `EmbeddedMigrations` and records each in `schema_migrations`. Our own rather than GRDB's
 /// `DatabaseMigrator`: the table and its meaning stay readable with the `sqlite3` shell and independent of GRDB.

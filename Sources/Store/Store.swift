@@ -1,6 +1,7 @@
 import Foundation
 internal import GRDB
 import Logging
+import StoreSchema
 
 /// Device definitions and their history in one SQLite file.
 ///

@@ -2,6 +2,7 @@ import Foundation
 @testable import Store
 import Testing
 import TestSupport
+@testable import StoreSchema
 
 @Suite("Every connection runs with the durability settings the daemon relies on")
 struct ConnectionSettingsTests {

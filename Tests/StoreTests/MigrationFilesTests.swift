@@ -2,14 +2,15 @@ import TestSupport
 import Foundation
 import Store
 import Testing
+@testable import StoreSchema
 
-@Suite("The SQL compiled into the binary is the SQL in migrations/")
+@Suite("Every file in Sources/StoreSchema/migrations/ is a migration, in order")
 struct MigrationFilesTests {
     static let directory = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("migrations")
+        .appendingPathComponent("Sources/StoreSchema/migrations")
 
-    @Test func everyFileIsEmbeddedVerbatimInOrder() throws {
+    @Test func everyFileIsListedInOrder() throws {
         let files = try FileManager.default.contentsOfDirectory(atPath: Self.directory.path)
             .filter { $0.hasSuffix(".sql") }.sorted()
         #expect(files == EmbeddedMigrations.all.map(\.name))

@@ -2,6 +2,7 @@ import Foundation
 @testable import Store
 import Testing
 import TestSupport
+@testable import StoreSchema
 
 @Suite("The store's own migrator records each migration in schema_migrations")
 struct SchemaMigrationTests {

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 @testable import Store
 import TestSupport
+@testable import StoreSchema
 
 /// Builders shared by the store tests: valid rows that each test bends to its case.
 enum StoreFixtures {
