@@ -11,7 +11,7 @@
 #include <sys/prctl.h>
 #include <sys/sysmacros.h>
 #include <sys/vfs.h>
-// Reason: FALLOC_FL_* and PR_* come from the kernel's UAPI headers, which Glibc's module does not include.
+// Reason: CAP_*, FALLOC_FL_* and PR_* come from the kernel's UAPI headers, which Glibc's module does not include.
 #include <linux/capability.h>
 #include <linux/falloc.h>
 #include <linux/openat2.h>

@@ -218,8 +218,9 @@ public final class Engine: Sendable {
         }
         return try Queue(queueID: queue, tags: tags, deviceID: info.deviceID, charDevice: charDevice,
                          bufferBytes: Int(info.maxIOBufferBytes), zeroCopy: info.flags.contains(.autoBufferRegistration),
-                         ioctlEncoded: info.flags.contains(.commandIoctlEncode), fetchesUnprivileged: PartitionScan.holdsDeviceLock(offered: features),
-                         cpus: cpus, handler: handler, logger: log)
+                         ioctlEncoded: info.flags.contains(.commandIoctlEncode),
+                         fetchesUnprivileged: PartitionScan.holdsDeviceLock(offered: features), cpus: cpus,
+                         handler: handler, logger: log)
     }
 
     func deleteHalfBuilt(_ id: UInt32, log: Logger) {
