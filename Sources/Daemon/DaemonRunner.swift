@@ -96,9 +96,8 @@ public enum DaemonRunner {
             logger: logger,
             observer: { request, response, took in
                 metrics.recordRequest(
-                    method: request.method, route: Router.routeLabel(method: request.method, path: request.path),
-                    status: response.status, duration: took)
-            }, placement: Router.placement, handler: router.handle)
+                    method: request.method, route: Router.routeLabel(request), status: response.status, duration: took)
+            }, route: Router.match, handler: router.handle)
     }
 
     /// The flag that ends the connection watcher's loop.

@@ -17,7 +17,10 @@ extension DeviceManager {
     }
 
     func view(_ managed: ManagedDevice) -> DeviceView {
-        let fields = managed.snapshot
+        managed.view(Self.view)
+    }
+
+    static func view(_ fields: ManagedDevice.Fields, _ connection: ConnectionStatus?) -> DeviceView {
         let record = fields.record
         let device = fields.runtime.device
         var shown = record.definition
@@ -27,7 +30,6 @@ extension DeviceManager {
         }
         var error: String?
         if case .failed(let reason) = fields.runtime { error = reason }
-        let connection = device?.connectionStatus
         return DeviceView(
             id: record.id, definition: shown, state: Self.shownState(fields.runtime, connection),
             desiredState: record.desiredState.rawValue, blockDevice: device?.blockDevicePath,
@@ -80,14 +82,17 @@ extension DeviceManager {
         var counts: [(state: String, count: Int)] = []
         let unmanaged = devices.withLock { table in
             for device in table.values {
-                let state = Self.shownState(device.state, device.state.device?.connectionStatus)
+                let runtime = device.state
+                let state = Self.shownState(runtime, runtime.device?.connectionStatus)
                 if let index = counts.firstIndex(where: { $0.state == state }) {
                     counts[index].count += 1
                 } else {
                     counts.append((state, 1))
                 }
             }
-            return kernelIDs.filter { table[$0] == nil }.sorted()
+            var unmanaged: [UInt32] = []
+            for id in kernelIDs where table[id] == nil { unmanaged.append(id) }
+            return unmanaged.sorted()
         }
         let byState = Dictionary(uniqueKeysWithValues: counts.map { ($0.state, $0.count) })
         let fault = storeFault.withLock { $0 }

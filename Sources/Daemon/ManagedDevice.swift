@@ -1,3 +1,5 @@
+import Engine
+import HTTPAPI
 import Store
 import Synchronization
 
@@ -8,11 +10,22 @@ final class ManagedDevice: Sendable {
     let id: UInt32
     private let fields: Mutex<Fields>
     private let busy = Mutex(false)
+    /// The view last shown, and what it was built from: `GET /devices` is polled far more often than any device
+    /// changes.
+    private let shown = Mutex<Shown?>(nil)
 
     struct Fields {
         var record: DeviceRecord
         var runtime: RuntimeState
         var recoveries: EventSummary
+        /// Counts the changes to the fields above (every change goes through a method of ManagedDevice).
+        fileprivate(set) var version: UInt64 = 0
+    }
+
+    private struct Shown {
+        let version: UInt64
+        let connection: ConnectionStatus?
+        let view: DeviceView
     }
 
     init(record: DeviceRecord, state: RuntimeState, recoveries: EventSummary = EventSummary(count: 0, last: nil)) {
@@ -24,32 +37,53 @@ final class ManagedDevice: Sendable {
 
     var state: RuntimeState {
         get { fields.withLock { $0.runtime } }
-        set { fields.withLock { $0.runtime = newValue } }
+        set { change { $0.runtime = newValue } }
     }
 
     var record: DeviceRecord {
         get { fields.withLock { $0.record } }
-        set { fields.withLock { $0.record = newValue } }
+        set { change { $0.record = newValue } }
     }
 
-    func update(_ change: (inout DeviceRecord) -> Void) {
-        fields.withLock { change(&$0.record) }
+    func update(_ edit: (inout DeviceRecord) -> Void) {
+        change { edit(&$0.record) }
+    }
+
+    private func change(_ edit: (inout Fields) -> Void) {
+        fields.withLock { fields in
+            edit(&fields)
+            fields.version &+= 1
+        }
+    }
+
+    /// The view `build` makes of the fields and the served device's connection, built again only when either
+    /// changed since the last one. The version is read before the fields, so a view is never kept under a version
+    /// newer than the fields it was built from: at worst it is built once more.
+    func view(_ build: (Fields, ConnectionStatus?) -> DeviceView) -> DeviceView {
+        let (version, device) = fields.withLock { ($0.version, $0.runtime.device) }
+        let connection = device?.connectionStatus
+        if let last = shown.withLock({ $0 }), last.version == version, last.connection == connection {
+            return last.view
+        }
+        let view = build(snapshot, connection)
+        shown.withLock { $0 = Shown(version: version, connection: connection, view: view) }
+        return view
     }
 
     /// The stored copy of the recovery event `noteRecovery` counted before it was written.
     func replaceLastRecovery(_ stored: EventRecord) {
-        fields.withLock { fields in
+        change { fields in
             if fields.recoveries.last?.id == 0 { fields.recoveries.last = stored }
         }
     }
 
     func setRecoveries(_ summary: EventSummary) {
-        fields.withLock { $0.recoveries = summary }
+        change { $0.recoveries = summary }
     }
 
     /// Counts a recovery event.
     func noteRecovery(_ event: EventRecord) {
-        fields.withLock { fields in
+        change { fields in
             fields.recoveries.count += 1
             fields.recoveries.last = event
         }

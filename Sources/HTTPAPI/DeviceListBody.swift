@@ -17,7 +17,8 @@ final class DeviceListBody: Sendable {
 
     private let shown = Mutex<[UInt32: Shown]>([:])
 
-    /// What `JSONBodyEncoder.encode(DeviceList(devices: devices))` writes.
+    /// What `JSONBodyEncoder.encode(DeviceList(devices: devices))` writes, and the newline every answer ends with
+    /// (written here, where the bytes are put together, rather than by copying them once more).
     func body(_ devices: [DeviceView]) throws -> [UInt8] {
         var parts = [Shown?](repeating: nil, count: devices.count)
         let known = shown.withLock { table in
@@ -29,7 +30,7 @@ final class DeviceListBody: Sendable {
         var changed = known != devices.count
         for index in devices.indices where parts[index] == nil {
             guard let json = try JSONBodyEncoder.encode(devices[index], depth: 2) else {
-                return try JSONBodyEncoder.encode(DeviceList(devices: devices))
+                return try JSONBodyEncoder.encode(DeviceList(devices: devices)) + [UInt8(ascii: "\n")]
             }
             parts[index] = Shown(devices[index], json)
             changed = true
@@ -39,7 +40,7 @@ final class DeviceListBody: Sendable {
             shown.withLock { $0 = table }
         }
         var out: [UInt8] = []
-        out.reserveCapacity(parts.reduce(32) { $0 + $1!.json.count + 6 })
+        out.reserveCapacity(parts.reduce(32) { $0 + $1!.json.count + 7 })
         out.append(contentsOf: "{\n  \"devices\" : [\n".utf8)
         for (index, part) in parts.enumerated() {
             out.append(contentsOf: "    ".utf8)
@@ -47,7 +48,7 @@ final class DeviceListBody: Sendable {
             out.append(contentsOf: (index < parts.count - 1 ? ",\n" : "\n").utf8)
         }
         if parts.isEmpty { out.append(UInt8(ascii: "\n")) }
-        out.append(contentsOf: "  ]\n}".utf8)
+        out.append(contentsOf: "  ]\n}\n".utf8)
         return out
     }
 }

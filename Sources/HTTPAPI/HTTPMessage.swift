@@ -8,15 +8,18 @@ public struct HTTPRequest: Sendable {
     public var body: [UInt8]
     /// Set by the transport when the body exceeded the limit (it keeps only the first bytes).
     public var bodyTooLarge: Bool
+    /// The route, when the transport already matched it (to place the handler); nil: whoever needs it matches it.
+    public var route: RouteMatch?
 
     public init(method: String, path: String, query: [String: String] = [:], headers: [String: String] = [:],
-                body: [UInt8] = [], bodyTooLarge: Bool = false) {
+                body: [UInt8] = [], bodyTooLarge: Bool = false, route: RouteMatch? = nil) {
         self.method = method
         self.path = path
         self.query = query
         self.headers = headers
         self.body = body
         self.bodyTooLarge = bodyTooLarge
+        self.route = route
     }
 
     /// The headers the router looks at (lower case).
@@ -38,6 +41,19 @@ public struct HTTPResponse: Sendable, Equatable {
     }
 
     public var bodyText: String { String(decoding: body, as: UTF8.self) }
+}
+
+/// Which route a request takes, matched once per request: the transport places the handler by it, the router runs
+/// it, the metrics label the request with it.
+public struct RouteMatch: Sendable, Equatable {
+    /// The index in `Router.routes`; nil when no route takes the request (the router answers 404 or 405 itself).
+    public let index: Int?
+    public let placement: HandlerPlacement
+
+    public init(index: Int?, placement: HandlerPlacement) {
+        self.index = index
+        self.placement = placement
+    }
 }
 
 /// Where the transport runs a request's handler.

@@ -23,9 +23,10 @@ let accessHandler: MHD_AccessHandlerCallback = {
     if state == noBodyMarker {
         let started = ContinuousClock.now
         let method = String(cString: method), path = String(cString: url)
+        let route = box.route(method, path)
         let request = HTTPRequest(method: method, path: path, query: values(connection, .GET_ARGUMENT_KIND),
-                                  headers: headers(connection))
-        if box.placement(method, path) == .eventLoop {
+                                  headers: headers(connection), route: route)
+        if route.placement == .eventLoop {
             requestState.pointee = nil
             return queue(box.answer(request, started: started), on: connection)
         }
@@ -50,10 +51,12 @@ let accessHandler: MHD_AccessHandlerCallback = {
         uploadSize.pointee = 0
         return .YES
     }
+    let methodText = String(cString: method), path = String(cString: url)
+    let route = box.route(methodText, path)
     let request = HTTPRequest(
-        method: String(cString: method), path: String(cString: url), query: values(connection, .GET_ARGUMENT_KIND),
-        headers: headers(connection), body: pending.body, bodyTooLarge: pending.tooLarge)
-    if box.placement(request.method, request.path) == .eventLoop {
+        method: methodText, path: path, query: values(connection, .GET_ARGUMENT_KIND), headers: headers(connection),
+        body: pending.body, bodyTooLarge: pending.tooLarge, route: route)
+    if route.placement == .eventLoop {
         return queue(box.answer(request, started: pending.started), on: connection)
     }
     return offload(request, pending, box, connection)

@@ -5,8 +5,8 @@ import Logging
 import Synchronization
 
 /// The transport: libmicrohttpd's epoll event loop (`threads` of them) reads each request in full (bodies capped at
-/// `Router.maxBodyBytes`) and writes each answer. A request whose handler only reads memory (`placement` says
-/// `.eventLoop`: a poll of /stats, /metrics, /health) is answered right there, which costs no thread switch. Any
+/// `Router.maxBodyBytes`) and writes each answer. A request whose handler only reads memory (its `route`'s
+/// placement is `.eventLoop`: a poll of /stats, /metrics, /health) is answered right there, which costs no thread switch. Any
 /// other one (a create, a delete, a resize growing a file, the store's history) may wait on the kernel or a disk: its
 /// connection is suspended and the handler runs on a thread of its own, so the event loop, and every poller on it,
 /// never waits for it. `observer` sees each request with its measured duration (for metrics); the access log
@@ -30,11 +30,11 @@ public final class HTTPServer: Sendable {
     public init(listen address: ListenAddress, threads: Int = 1, niceness: Int = HTTPServer.eventLoopNiceness,
                 logger: Logger,
                 observer: (@Sendable (HTTPRequest, HTTPResponse, Duration) -> Void)? = nil,
-                placement: @escaping @Sendable (_ method: String, _ path: String) -> HandlerPlacement,
+                route: @escaping @Sendable (_ method: String, _ path: String) -> RouteMatch,
                 handler: @escaping @Sendable (HTTPRequest) -> HTTPResponse) throws {
         var storage = sockaddr_storage()
         let flags = try address.fill(&storage)
-        let box = Box(handler: handler, placement: placement, observer: observer, log: AccessLog(logger: logger),
+        let box = Box(handler: handler, route: route, observer: observer, log: AccessLog(logger: logger),
                       niceness: niceness)
         let retained = Unmanaged.passRetained(box).toOpaque()
         let started = withUnsafePointer(to: &storage) {
@@ -80,7 +80,7 @@ public final class HTTPServer: Sendable {
     /// What the C callbacks need, reached through the pointer MHD hands back.
     final class Box: Sendable {
         let handler: @Sendable (HTTPRequest) -> HTTPResponse
-        let placement: @Sendable (String, String) -> HandlerPlacement
+        let route: @Sendable (String, String) -> RouteMatch
         let observer: (@Sendable (HTTPRequest, HTTPResponse, Duration) -> Void)?
         let log: AccessLog
         let niceness: Int
@@ -89,10 +89,10 @@ public final class HTTPServer: Sendable {
         let offloaded = DispatchGroup()
 
         init(handler: @escaping @Sendable (HTTPRequest) -> HTTPResponse,
-             placement: @escaping @Sendable (String, String) -> HandlerPlacement,
+             route: @escaping @Sendable (String, String) -> RouteMatch,
              observer: (@Sendable (HTTPRequest, HTTPResponse, Duration) -> Void)?, log: AccessLog, niceness: Int) {
             self.handler = handler
-            self.placement = placement
+            self.route = route
             self.observer = observer
             self.log = log
             self.niceness = niceness

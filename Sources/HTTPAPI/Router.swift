@@ -40,14 +40,19 @@ public final class Router: Sendable {
         route.pattern.split(separator: "/").map { $0 == "{id}" ? [] : Array($0.utf8) }
     }
 
-    /// Where the transport runs a request: on the event loop when the route reads only memory, and when no route
-    /// matches (the router answers 404 or 405 itself); on a worker for anything that may wait (a create, a delete,
-    /// a resize growing a file, a recovery, the store's history), so that no poller waits behind it.
-    public static func placement(method: String, path: String) -> HandlerPlacement {
+    /// The route `method` and `path` take, and where the transport runs it: on the event loop when the route reads
+    /// only memory, and when no route matches (the router answers 404 or 405 itself); on a worker for anything that
+    /// may wait (a create, a delete, a resize growing a file, a recovery, the store's history), so that no poller
+    /// waits behind it.
+    public static func match(method: String, path: String) -> RouteMatch {
         for index in routes.indices where routes[index].method == method && matches(index, path) {
-            return routes[index].fromMemory ? .eventLoop : .worker
+            return RouteMatch(index: index, placement: routes[index].fromMemory ? .eventLoop : .worker)
         }
-        return .eventLoop
+        return RouteMatch(index: nil, placement: .eventLoop)
+    }
+
+    public static func placement(method: String, path: String) -> HandlerPlacement {
+        match(method: method, path: path).placement
     }
 
     public static let maxBodyBytes = 64 * 1024
@@ -83,9 +88,7 @@ public final class Router: Sendable {
         if request.bodyTooLarge {
             throw APIError(.payloadTooLarge, "request bodies are limited to \(Self.maxBodyBytes) bytes")
         }
-        guard let index = Self.routes.indices.first(where: {
-            Self.routes[$0].method == request.method && Self.matches($0, request.path)
-        }) else {
+        guard let index = (request.route ?? Self.match(method: request.method, path: request.path)).index else {
             let allowed = Self.allowedMethods(path: request.path)
             guard !allowed.isEmpty else { throw .notFound("no such resource: \(request.path)") }
             throw APIError(.methodNotAllowed, "\(request.method) is not allowed on \(request.path) (allowed: "
@@ -101,7 +104,7 @@ public final class Router: Sendable {
         case ("GET", "/devices"):
             let devices = try service.listDevices()
             do {
-                return HTTPResponse(status: 200, body: try deviceList.body(devices) + [UInt8(ascii: "\n")])
+                return HTTPResponse(status: 200, body: try deviceList.body(devices))
             } catch {
                 throw APIError(.internal, "could not encode the response")
             }
@@ -147,7 +150,11 @@ public final class Router: Sendable {
     /// The route pattern a request matched, for metric labels: raw paths carry ids, which would make one series
     /// per device per route, and any path a scanner tries.
     public static func routeLabel(method: String, path: String) -> String {
-        routes.indices.first { routes[$0].method == method && matches($0, path) }.map { routes[$0].pattern }
+        routeLabel(HTTPRequest(method: method, path: path))
+    }
+
+    public static func routeLabel(_ request: HTTPRequest) -> String {
+        (request.route ?? match(method: request.method, path: request.path)).index.map { routes[$0].pattern }
             ?? "unmatched"
     }
 
@@ -183,7 +190,7 @@ public final class Router: Sendable {
     }
 
     /// Whether `path`'s segments (empty ones skipped) are those of route `index`'s pattern, `{id}` taking any one;
-    /// compared in place, since every request asks three times (placement, route, metric label).
+    /// compared in place.
     static func matches(_ index: Int, _ path: String) -> Bool {
         let pattern = patternSegments[index]
         var path = path

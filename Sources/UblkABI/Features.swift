@@ -51,11 +51,13 @@ public struct Features: OptionSet, Sendable, Hashable, CustomStringConvertible {
         ("IO_DESC_SIZE", .ioDescriptorSize),
     ]
 
+    private static let known = named.reduce(Features()) { $0.union($1.flag) }
+
     /// Header names of the bits set; unknown bits appear as `BIT_n` so nothing the kernel says is hidden.
     public var names: [String] {
-        var result = Self.named.filter { contains($0.flag) }.map(\.name)
-        let known = Self.named.reduce(Features()) { $0.union($1.flag) }
-        let unknown = rawValue & ~known.rawValue
+        var result: [String] = []
+        for entry in Self.named where contains(entry.flag) { result.append(entry.name) }
+        let unknown = rawValue & ~Self.known.rawValue
         for bit in 0..<64 where unknown & (1 << UInt64(bit)) != 0 {
             result.append("BIT_\(bit)")
         }

@@ -230,7 +230,8 @@ final class FakeServedDevice: ServedDevice, @unchecked Sendable {
     var batchIO: Bool { false }
     var ioDescription: String { path == nil ? "none" : "direct" }
     func queueStatistics() -> [QueueStatistics] { [QueueStatistics()] }
-    var connectionStatus: ConnectionStatus? { nil }
+    /// What the device reports of its connections (a test sets it to play a network target).
+    var connectionStatus: ConnectionStatus?
 
     func stopAndDelete() throws(EngineError) {
         try backend.enter(.stopServed)

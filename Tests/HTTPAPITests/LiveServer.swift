@@ -11,7 +11,7 @@ final class LiveServer: Sendable {
     let host: String
     var port: Int { server.port }
 
-    /// Placed as the daemon places requests (`Router.placement`): polls on the event loop, the rest on workers.
+    /// Placed as the daemon places requests (`Router.match`): polls on the event loop, the rest on workers.
     init(listen: String = "127.0.0.1:0", token: String? = nil, threads: Int = 1,
          logger: Logger = Logger(label: "ublkd.test", factory: { _ in SwiftLogNoOpLogHandler() })) throws {
         let service = FakeDeviceService()
@@ -19,7 +19,7 @@ final class LiveServer: Sendable {
         self.service = service
         host = try ListenAddress(parsing: listen).host
         server = try HTTPServer(listen: ListenAddress(parsing: listen), threads: threads, logger: logger,
-                                placement: Router.placement, handler: { router.handle($0) })
+                                route: Router.match, handler: { router.handle($0) })
     }
 
     func send(_ method: String, _ target: String, headers: [String: String] = [:], body: [UInt8] = [])

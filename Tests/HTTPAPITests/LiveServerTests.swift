@@ -213,7 +213,8 @@ struct LiveServerTests {
         for text in ["127.0.0.1:\(live.port)", "192.0.2.1:0"] {
             let error = #expect(throws: ListenAddress.Error.self, "\(text)") {
                 _ = try HTTPServer(listen: ListenAddress(parsing: text), logger: Logger(label: "ublkd.test"),
-                                   placement: { _, _ in .eventLoop }, handler: { _ in HTTPResponse(status: 200, body: []) })
+                                   route: { _, _ in RouteMatch(index: nil, placement: .eventLoop) },
+                                   handler: { _ in HTTPResponse(status: 200, body: []) })
             }
             guard case .cannotListen(let address)? = error else { continue }
             #expect(address == text)
