@@ -172,7 +172,7 @@ enum DeviceFamilies {
                 rest /= 10
                 count += 1
             } while rest != 0
-            buffer.append(contentsOf: scratch[(24 - count)...])
+            buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: scratch[(24 - count)...]))
         }
     }
 

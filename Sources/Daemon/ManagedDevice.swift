@@ -22,10 +22,17 @@ final class ManagedDevice: Sendable {
         fileprivate(set) var version: UInt64 = 0
     }
 
-    private struct Shown {
+    /// A reference, so that a lookup copies neither the view nor the status.
+    private final class Shown: Sendable {
         let version: UInt64
         let connection: ConnectionStatus?
         let view: DeviceView
+
+        init(version: UInt64, connection: ConnectionStatus?, view: DeviceView) {
+            self.version = version
+            self.connection = connection
+            self.view = view
+        }
     }
 
     init(record: DeviceRecord, state: RuntimeState, recoveries: EventSummary = EventSummary(count: 0, last: nil)) {

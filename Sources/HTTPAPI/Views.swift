@@ -2,39 +2,104 @@ import DeviceModel
 import Foundation
 
 /// A device as the API shows it: its definition (flat, as in a create) plus what is true right now.
+///
+/// Its fields sit behind one reference, copied on write: a listing hands each device's view on several times
+/// before it becomes bytes, and a copy then costs one retain instead of one per string, and two copies of one view
+/// are equal at a pointer comparison (`GET /devices` compares every view with the one it showed last).
 public struct DeviceView: Encodable, Sendable, Equatable {
-    public var id: UInt32
+    private var storage: Storage
+
+    // SAFETY: `fields` changes only through `change`, on a storage no other view shares (copied first otherwise), so
+    // a storage two threads can see is never written.
+    private final class Storage: @unchecked Sendable {
+        var fields: Fields
+        init(_ fields: Fields) { self.fields = fields }
+    }
+
+    private struct Fields: Equatable {
+        var id: UInt32
+        var definition: DeviceDefinition
+        var state: String
+        var desiredState: String
+        var blockDevice: String?
+        var backingIO: String?
+        var error: String?
+        var recoveries: Int
+        var lastRecovery: EventView?
+        var connection: ConnectionView?
+        var createdAt: Date
+        var updatedAt: Date
+    }
+
+    private mutating func change(_ edit: (inout Fields) -> Void) {
+        if !isKnownUniquelyReferenced(&storage) { storage = Storage(storage.fields) }
+        edit(&storage.fields)
+    }
+
+    public static func == (lhs: DeviceView, rhs: DeviceView) -> Bool {
+        lhs.storage === rhs.storage || lhs.storage.fields == rhs.storage.fields
+    }
+
+    public var id: UInt32 {
+        get { storage.fields.id }
+        set { change { $0.id = newValue } }
+    }
     /// As it runs: `io_mode` is the mode the device runs in (never `auto`), `batch_io` the command model in use.
-    public var definition: DeviceDefinition
+    public var definition: DeviceDefinition {
+        get { storage.fields.definition }
+        set { change { $0.definition = newValue } }
+    }
     /// live, quiesced, recovering, stopped, failed (and creating while a create is under way).
-    public var state: String
-    public var desiredState: String
-    public var blockDevice: String?
+    public var state: String {
+        get { storage.fields.state }
+        set { change { $0.state = newValue } }
+    }
+    public var desiredState: String {
+        get { storage.fields.desiredState }
+        set { change { $0.desiredState = newValue } }
+    }
+    public var blockDevice: String? {
+        get { storage.fields.blockDevice }
+        set { change { $0.blockDevice = newValue } }
+    }
     /// How the backing store is accessed: direct (O_DIRECT), buffered, memory or none.
-    public var backingIO: String?
-    public var error: String?
-    public var recoveries: Int
-    public var lastRecovery: EventView?
+    public var backingIO: String? {
+        get { storage.fields.backingIO }
+        set { change { $0.backingIO = newValue } }
+    }
+    public var error: String? {
+        get { storage.fields.error }
+        set { change { $0.error = newValue } }
+    }
+    public var recoveries: Int {
+        get { storage.fields.recoveries }
+        set { change { $0.recoveries = newValue } }
+    }
+    public var lastRecovery: EventView? {
+        get { storage.fields.lastRecovery }
+        set { change { $0.lastRecovery = newValue } }
+    }
     /// Network targets: the connections to the server.
-    public var connection: ConnectionView?
-    public var createdAt: Date
-    public var updatedAt: Date
+    public var connection: ConnectionView? {
+        get { storage.fields.connection }
+        set { change { $0.connection = newValue } }
+    }
+    public var createdAt: Date {
+        get { storage.fields.createdAt }
+        set { change { $0.createdAt = newValue } }
+    }
+    public var updatedAt: Date {
+        get { storage.fields.updatedAt }
+        set { change { $0.updatedAt = newValue } }
+    }
 
     public init(id: UInt32, definition: DeviceDefinition, state: String, desiredState: String, blockDevice: String?,
                 backingIO: String?, error: String?, recoveries: Int, lastRecovery: EventView?,
                 connection: ConnectionView? = nil, createdAt: Date, updatedAt: Date) {
-        self.id = id
-        self.definition = definition
-        self.state = state
-        self.desiredState = desiredState
-        self.blockDevice = blockDevice
-        self.backingIO = backingIO
-        self.error = error
-        self.recoveries = recoveries
-        self.lastRecovery = lastRecovery
-        self.connection = connection
-        self.createdAt = createdAt
-        self.updatedAt = updatedAt
+        storage = Storage(Fields(
+            id: id, definition: definition, state: state, desiredState: desiredState, blockDevice: blockDevice,
+            backingIO: backingIO, error: error, recoveries: recoveries, lastRecovery: lastRecovery,
+            connection: connection, createdAt: createdAt, updatedAt: updatedAt))
     }
 
     enum Field: String, CodingKey {
