@@ -160,6 +160,7 @@ def flood_window(step):
 
 alone = [fio(f"fio-alone-r{r}") for r in rounds]
 paced = [fio(f"fio-paced-r{r}") for r in rounds]
+bare = [fio(f"fio-bare-r{r}") for r in rounds]
 flood = [fio(f"fio-flood-r{r}") for r in rounds]
 flood_iops = [flood_window(f"fio-flood-r{r}")[0] for r in rounds]
 
@@ -171,8 +172,10 @@ def med(values):
 
 A_list = [f["iops"] if f else None for f in alone]
 B_list = [f["iops"] if f else None for f in paced]
+P_list = [f["iops"] if f else None for f in bare]
 a_iops = med(A_list)
 b_iops = med(B_list)
+p_iops = med(P_list)
 f_iops = med(flood_iops)
 
 
@@ -226,6 +229,9 @@ churn = polls(["churn"])
 row("1", "fio alone                            A", a_iops, A_list, alone)
 row("2", "fio + 100 pollers at 1/s             B", b_iops, B_list, paced,
     polls([f"fio-paced-r{r}" for r in rounds]))
+if p_iops is not None:
+    row("2b", "fio + the pollers at 1/s, bare MHD    P", p_iops, P_list, bare,
+        polls([f"fio-bare-r{r}" for r in rounds]))
 row("3", "fio + 100 pollers flat out (10 s)    F", f_iops, flood_iops, flood,
     polls([f"fio-flood-r{r}" for r in rounds]))
 row("R", "100 pollers at 1/s, nothing else", poll=idle)
@@ -242,6 +248,11 @@ if a_iops and b_iops:
     loss = 1 - b_iops / a_iops
     w(f"B/A = {b_iops / a_iops:.3f} (IOPS lost: {loss * 100:.1f}%; goal < 3%: {verdict(loss < 0.03)}); "
       f"per round: {' '.join(f'{x:.3f}' for x in pairs)}")
+if a_iops and p_iops and b_iops:
+    pairs = [b / p for p, b in zip(P_list, B_list) if p and b]
+    w(f"P/A = {p_iops / a_iops:.3f}: what the same pollers cost fio when a bare libmicrohttpd handler answers them "
+      f"(one epoll thread at nice 10, as ublkd's API); B/P = {b_iops / p_iops:.3f}: what ublkd's answers cost "
+      f"beyond that; per round: {' '.join(f'{x:.3f}' for x in pairs)}")
 if a_iops and f_iops:
     pairs = [f / a for a, f in zip(A_list, flood_iops) if a and f]
     loss = 1 - f_iops / a_iops
@@ -251,7 +262,8 @@ if idle and churn:
     extra = churn["max"] - idle["p99"]
     w(f"step 4: slowest poll beside the create/delete loop {ms(churn['max'])} ms = baseline p99 (R) "
       f"{ms(idle['p99'])} ms + {ms(extra)} ms (goal: + less than 100 ms: {verdict(extra < 100)})")
-w(f"medians of {reps} rounds, each round fio alone, then with paced pollers, then flat out; step 3's IOPS are "
+w(f"medians of {reps} rounds, each round fio alone, then with paced pollers (ublkd, then the bare handler), then "
+  f"flat out; step 3's IOPS are "
   f"the mean of fio's one-second samples inside wrk's 10 s; fio p99 is the median of the rounds' whole runs")
 w("polls/s and latencies are wrk's, client side (request written to answer read): p50/p99 medians of the rounds, "
   "max the largest; 'failed polls' = non-2xx answers + socket errors + timeouts")
