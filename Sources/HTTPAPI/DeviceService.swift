@@ -1,7 +1,7 @@
 /// What the API needs from the rest of the daemon. The router calls it; the daemon implements it; tests fake it.
 /// The reads of memory that dashboards poll (`listDevices`, `device`, `statistics`, `health`, `metricsExposition`)
 /// run on the transport's event loop and must never wait on the kernel, the store or a disk; every other call may
-/// block (building a device takes a while) and runs on a thread of its own (see `Router.placement`).
+/// block (building a device takes a while) and runs on a thread of its own (see `Router.match`).
 public protocol DeviceService: Sendable {
     func createDevice(_ request: CreateDeviceRequest) throws(APIError) -> DeviceView
     func listDevices() throws(APIError) -> [DeviceView]

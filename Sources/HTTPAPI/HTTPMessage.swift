@@ -54,6 +54,10 @@ public struct RouteMatch: Sendable, Equatable {
         self.index = index
         self.placement = placement
     }
+
+    /// The route's pattern, for metric labels: raw paths carry ids, which would make one series per device per
+    /// route, and any path a scanner tries.
+    public var label: String { index.map { Router.routes[$0].pattern } ?? "unmatched" }
 }
 
 /// Where the transport runs a request's handler.

@@ -51,8 +51,9 @@ public final class Router: Sendable {
         return RouteMatch(index: nil, placement: .eventLoop)
     }
 
-    public static func placement(method: String, path: String) -> HandlerPlacement {
-        match(method: method, path: path).placement
+    /// The route the transport matched for `request`, or matched now (a request built without the transport).
+    static func match(_ request: HTTPRequest) -> RouteMatch {
+        request.route ?? match(method: request.method, path: request.path)
     }
 
     public static let maxBodyBytes = 64 * 1024
@@ -88,7 +89,7 @@ public final class Router: Sendable {
         if request.bodyTooLarge {
             throw APIError(.payloadTooLarge, "request bodies are limited to \(Self.maxBodyBytes) bytes")
         }
-        guard let index = (request.route ?? Self.match(method: request.method, path: request.path)).index else {
+        guard let index = Self.match(request).index else {
             let allowed = Self.allowedMethods(path: request.path)
             guard !allowed.isEmpty else { throw .notFound("no such resource: \(request.path)") }
             throw APIError(.methodNotAllowed, "\(request.method) is not allowed on \(request.path) (allowed: "
@@ -147,16 +148,8 @@ public final class Router: Sendable {
     /// The Prometheus text format, version 0.0.4, which every scraper reads.
     public static let prometheusContentType = "text/plain; version=0.0.4; charset=utf-8"
 
-    /// The route pattern a request matched, for metric labels: raw paths carry ids, which would make one series
-    /// per device per route, and any path a scanner tries.
-    public static func routeLabel(method: String, path: String) -> String {
-        routeLabel(HTTPRequest(method: method, path: path))
-    }
-
-    public static func routeLabel(_ request: HTTPRequest) -> String {
-        (request.route ?? match(method: request.method, path: request.path)).index.map { routes[$0].pattern }
-            ?? "unmatched"
-    }
+    /// The label of the route `request` takes (`RouteMatch.label`).
+    public static func routeLabel(_ request: HTTPRequest) -> String { match(request).label }
 
     func authorize(_ request: HTTPRequest) throws(APIError) {
         guard let token else { return }

@@ -9,8 +9,8 @@ import Foundation
 public struct DeviceView: Encodable, Sendable, Equatable {
     private var storage: Storage
 
-    // SAFETY: `fields` changes only through `change`, on a storage no other view shares (copied first otherwise), so
-    // a storage two threads can see is never written.
+    // SAFETY: `fields` is written only through the private subscript, on a storage no other view shares (copied
+    // first otherwise), so a storage two threads can see is never written.
     private final class Storage: @unchecked Sendable {
         var fields: Fields
         init(_ fields: Fields) { self.fields = fields }
@@ -31,67 +31,35 @@ public struct DeviceView: Encodable, Sendable, Equatable {
         var updatedAt: Date
     }
 
-    private mutating func change(_ edit: (inout Fields) -> Void) {
-        if !isKnownUniquelyReferenced(&storage) { storage = Storage(storage.fields) }
-        edit(&storage.fields)
+    /// A field, read from the shared storage, or written to a storage of this view's own (copied first when shared).
+    private subscript<Value>(_ field: WritableKeyPath<Fields, Value>) -> Value {
+        get { storage.fields[keyPath: field] }
+        set {
+            if !isKnownUniquelyReferenced(&storage) { storage = Storage(storage.fields) }
+            storage.fields[keyPath: field] = newValue
+        }
     }
 
     public static func == (lhs: DeviceView, rhs: DeviceView) -> Bool {
         lhs.storage === rhs.storage || lhs.storage.fields == rhs.storage.fields
     }
 
-    public var id: UInt32 {
-        get { storage.fields.id }
-        set { change { $0.id = newValue } }
-    }
+    public var id: UInt32 { get { self[\.id] } set { self[\.id] = newValue } }
     /// As it runs: `io_mode` is the mode the device runs in (never `auto`), `batch_io` the command model in use.
-    public var definition: DeviceDefinition {
-        get { storage.fields.definition }
-        set { change { $0.definition = newValue } }
-    }
+    public var definition: DeviceDefinition { get { self[\.definition] } set { self[\.definition] = newValue } }
     /// live, quiesced, recovering, stopped, failed (and creating while a create is under way).
-    public var state: String {
-        get { storage.fields.state }
-        set { change { $0.state = newValue } }
-    }
-    public var desiredState: String {
-        get { storage.fields.desiredState }
-        set { change { $0.desiredState = newValue } }
-    }
-    public var blockDevice: String? {
-        get { storage.fields.blockDevice }
-        set { change { $0.blockDevice = newValue } }
-    }
+    public var state: String { get { self[\.state] } set { self[\.state] = newValue } }
+    public var desiredState: String { get { self[\.desiredState] } set { self[\.desiredState] = newValue } }
+    public var blockDevice: String? { get { self[\.blockDevice] } set { self[\.blockDevice] = newValue } }
     /// How the backing store is accessed: direct (O_DIRECT), buffered, memory or none.
-    public var backingIO: String? {
-        get { storage.fields.backingIO }
-        set { change { $0.backingIO = newValue } }
-    }
-    public var error: String? {
-        get { storage.fields.error }
-        set { change { $0.error = newValue } }
-    }
-    public var recoveries: Int {
-        get { storage.fields.recoveries }
-        set { change { $0.recoveries = newValue } }
-    }
-    public var lastRecovery: EventView? {
-        get { storage.fields.lastRecovery }
-        set { change { $0.lastRecovery = newValue } }
-    }
+    public var backingIO: String? { get { self[\.backingIO] } set { self[\.backingIO] = newValue } }
+    public var error: String? { get { self[\.error] } set { self[\.error] = newValue } }
+    public var recoveries: Int { get { self[\.recoveries] } set { self[\.recoveries] = newValue } }
+    public var lastRecovery: EventView? { get { self[\.lastRecovery] } set { self[\.lastRecovery] = newValue } }
     /// Network targets: the connections to the server.
-    public var connection: ConnectionView? {
-        get { storage.fields.connection }
-        set { change { $0.connection = newValue } }
-    }
-    public var createdAt: Date {
-        get { storage.fields.createdAt }
-        set { change { $0.createdAt = newValue } }
-    }
-    public var updatedAt: Date {
-        get { storage.fields.updatedAt }
-        set { change { $0.updatedAt = newValue } }
-    }
+    public var connection: ConnectionView? { get { self[\.connection] } set { self[\.connection] = newValue } }
+    public var createdAt: Date { get { self[\.createdAt] } set { self[\.createdAt] = newValue } }
+    public var updatedAt: Date { get { self[\.updatedAt] } set { self[\.updatedAt] = newValue } }
 
     public init(id: UInt32, definition: DeviceDefinition, state: String, desiredState: String, blockDevice: String?,
                 backingIO: String?, error: String?, recoveries: Int, lastRecovery: EventView?,

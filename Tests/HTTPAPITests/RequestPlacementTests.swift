@@ -13,15 +13,16 @@ struct RequestPlacementTests {
         let path = route.pattern.replacingOccurrences(of: "{id}", with: "12")
         let expected: HandlerPlacement = Self.fromMemory.contains("\(route.method) \(route.pattern)") ? .eventLoop
             : .worker
-        #expect(Router.placement(method: route.method, path: path) == expected)
+        #expect(Router.match(method: route.method, path: path).placement == expected)
     }
 
     @Test func requestsNoRouteTakesAreAnsweredOnTheEventLoop() {
         // 404 and 405 come from the router itself, without the service.
         for (method, path) in [("GET", "/nowhere"), ("PUT", "/devices"), ("POST", "/health"), ("GET", "/devices/1/x")] {
-            #expect(Router.placement(method: method, path: path) == .eventLoop, "\(method) \(path)")
+            #expect(Router.match(method: method, path: path).placement == .eventLoop, "\(method) \(path)")
         }
-        #expect(Router.placement(method: "DELETE", path: "/devices/abc") == .worker, "the router decides 404 there")
+        #expect(Router.match(method: "DELETE", path: "/devices/abc").placement == .worker,
+                "the router decides 404 there")
     }
 
     @Test func accessLogKeepsErrorsChangesAndSlowRequests() {

@@ -97,7 +97,7 @@ struct RouterRouteTests {
         ("PUT", "/devices", "unmatched"),
     ])
     func routeLabels(method: String, path: String, label: String) {
-        #expect(Router.routeLabel(method: method, path: path) == label)
+        #expect(Router.match(method: method, path: path).label == label)
     }
 
     @Test func historyFiltersByDeviceIdAndPages() {
