@@ -17,6 +17,10 @@ struct NBDConnection {
         _ = nbd_set_handle_name(created, name)
         // The buffers are the queue's own, filled in full by every successful read: libnbd need not clear them.
         _ = nbd_set_pread_initialize(created, false)
+        // Simple replies, as the kernel's own client reads them: a structured read reply takes libnbd four reads
+        // of the socket (header, its rest, the chunk's offset, the data), a simple one two. What structured replies
+        // add (holes sent as such, per-chunk errors, block status) ublkd does not use.
+        _ = nbd_set_request_structured_replies(created, false)
         // A URI may name its TLS key file (tls-psk-file); the operator wrote the URI.
         _ = nbd_set_uri_allow_local_file(created, true)
     }
@@ -107,6 +111,14 @@ struct NBDConnection {
     /// The socket is readable (or writable): libnbd reads (writes) what it can. False when the connection failed.
     func notifyReadable() -> Bool { nbd_aio_notify_read(h) == 0 }
     func notifyWritable() -> Bool { nbd_aio_notify_write(h) == 0 }
+    /// Commands issued and not yet answered.
+    var inFlight: Int { Int(nbd_aio_in_flight(h)) }
+    /// Whether bytes wait in the socket. libnbd must not be told the socket is readable when it is not: a reply's
+    /// first read that finds nothing leaves it mid-reply, holding back the commands issued after it.
+    var hasBufferedBytes: Bool {
+        var count: Int32 = 0
+        return ioctl(descriptor, UInt(FIONREAD), &count) == 0 && count > 0
+    }
 
     // MARK: commands; the completion runs `callback` with `context` on this thread, from a later notify
 

@@ -124,7 +124,7 @@ public struct NBDHandler: QueueHandler {
                 lost(ring, events, now, finish: finish)
                 return
             }
-            let alive = event == .readable ? connection.notifyReadable() : connection.notifyWritable()
+            let alive = event == .readable ? readReplies() : connection.notifyWritable()
             deliver(finish)
             if !alive || connection.isDead {
                 lost(ring, events, now, finish: finish)
@@ -185,6 +185,18 @@ public struct NBDHandler: QueueHandler {
         guard accepted else { return connection.isDead ? .connectionLost : .refused(EIO) }
         tagStates[tag] = .sent
         return .sent
+    }
+
+    /// Reads every reply already in the socket. libnbd finishes at most one reply per notification; taking the rest
+    /// now, rather than one ring turn each, lets their commits go to the kernel together.
+    private func readReplies() -> Bool {
+        var finished = completions.pointee.count
+        guard connection.notifyReadable() else { return false }
+        while completions.pointee.count > finished, connection.inFlight > 0, connection.hasBufferedBytes {
+            finished = completions.pointee.count
+            guard connection.notifyReadable() else { return false }
+        }
+        return true
     }
 
     /// Hands the results libnbd's callbacks left to the queue: done, failed, or (the connection went) waiting.
