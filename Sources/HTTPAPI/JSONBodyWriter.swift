@@ -39,22 +39,32 @@ final class JSONBodyWriter {
     }
 
     func integer<T: BinaryInteger>(_ value: T) {
-        var magnitude = UInt64(value.magnitude)
-        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // room for 24 bytes: a sign and 20 digits at most
-        var start = 24
-        withUnsafeMutableBytes(of: &digits) { buffer in
-            // Written from the end, then appended in one go.
-            repeat {
-                start -= 1
-                buffer[start] = UInt8(ascii: "0") + UInt8(magnitude % 10)
-                magnitude /= 10
-            } while magnitude != 0
-            if value < 0 {
-                start -= 1
-                buffer[start] = UInt8(ascii: "-")
-            }
-            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[start...]))
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Self.maxIntegerBytes) { buffer in
+            let count = Self.digits(value, into: buffer.baseAddress!)
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[..<count]))
         }
+    }
+
+    /// A sign and 20 digits at most (UInt64.max, Int64.min).
+    static let maxIntegerBytes = 21
+
+    /// Writes `value` in decimal at `target` (room for `maxIntegerBytes`); returns how many bytes.
+    static func digits<T: BinaryInteger>(_ value: T, into target: UnsafeMutablePointer<UInt8>) -> Int {
+        var magnitude = UInt64(value.magnitude)
+        var length = value < 0 ? 2 : 1
+        var rest = magnitude / 10
+        while rest != 0 {
+            length += 1
+            rest /= 10
+        }
+        var at = length
+        repeat {
+            at -= 1
+            target[at] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+            magnitude /= 10
+        } while magnitude != 0
+        if value < 0 { target[0] = UInt8(ascii: "-") }
+        return length
     }
 
     func double(_ value: Double) throws {

@@ -100,26 +100,32 @@ struct DirectFieldWriter: FieldWriter {
         writer.out.append(UInt8(ascii: "}"))
     }
 
-    /// `,\n    "key" : `, put together on the stack and appended at once (the keys are literals already in
-    /// snake_case).
-    private mutating func key(_ key: StaticString) {
+    /// `,\n    "key" : ` followed by up to `valueBytes` bytes that `value` writes (returning how many), put together on
+    /// the stack and appended at once: one append per field is most of what a polled view's encoding costs (the
+    /// keys are literals already in snake_case).
+    private mutating func field(_ key: StaticString, valueBytes: Int = 0,
+                                _ value: (UnsafeMutablePointer<UInt8>) -> Int = { _ in 0 }) {
         let first = count == 0
         count += 1
         let indent = (depth + 1) * 2
-        let length = (first ? 1 : 2) + indent + key.utf8CodeUnitCount + 5
+        let length = (first ? 1 : 2) + indent + key.utf8CodeUnitCount + 5 + valueBytes
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: length) { bytes in
+            let base = bytes.baseAddress!
             var at = 0
-            if !first { bytes[at] = UInt8(ascii: ","); at += 1 }
-            bytes[at] = UInt8(ascii: "\n"); at += 1
-            for _ in 0..<indent { bytes[at] = UInt8(ascii: " "); at += 1 }
-            bytes[at] = UInt8(ascii: "\""); at += 1
-            key.withUTF8Buffer { name in
-                for byte in name { bytes[at] = byte; at += 1 }
-            }
-            for byte in "\" : ".utf8 { bytes[at] = byte; at += 1 }
-            writer.out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[..<at]))
+            if !first { base[at] = UInt8(ascii: ","); at += 1 }
+            base[at] = UInt8(ascii: "\n"); at += 1
+            (base + at).initialize(repeating: UInt8(ascii: " "), count: indent)
+            at += indent
+            base[at] = UInt8(ascii: "\""); at += 1
+            (base + at).initialize(from: key.utf8Start, count: key.utf8CodeUnitCount)
+            at += key.utf8CodeUnitCount
+            for byte in "\" : ".utf8 { base[at] = byte; at += 1 }
+            at += value(base + at)
+            writer.out.append(contentsOf: UnsafeBufferPointer(start: base, count: at))
         }
     }
+
+    private mutating func key(_ key: StaticString) { field(key) }
 
     /// An array of `count` elements at the next depth, each written by `element`.
     private func array(_ count: Int, _ element: (Int) throws -> Void) rethrows {
@@ -137,16 +143,17 @@ struct DirectFieldWriter: FieldWriter {
     }
 
     mutating func write(_ key: StaticString, _ value: Bool) throws {
-        self.key(key)
-        writer.literal(value ? "true" : "false")
+        let text: StaticString = value ? "true" : "false"
+        field(key, valueBytes: text.utf8CodeUnitCount) { target in
+            target.initialize(from: text.utf8Start, count: text.utf8CodeUnitCount)
+            return text.utf8CodeUnitCount
+        }
     }
     mutating func write(_ key: StaticString, _ value: Int64) throws {
-        self.key(key)
-        writer.integer(value)
+        field(key, valueBytes: JSONBodyWriter.maxIntegerBytes) { JSONBodyWriter.digits(value, into: $0) }
     }
     mutating func write(_ key: StaticString, _ value: UInt64) throws {
-        self.key(key)
-        writer.integer(value)
+        field(key, valueBytes: JSONBodyWriter.maxIntegerBytes) { JSONBodyWriter.digits(value, into: $0) }
     }
     mutating func write(_ key: StaticString, _ value: Double) throws {
         self.key(key)
@@ -172,7 +179,7 @@ struct DirectFieldWriter: FieldWriter {
     }
     mutating func write(_ key: StaticString, _ value: [String: Int]) throws {
         self.key(key)
-        let entries = value.sorted { Array($0.key.utf8).lexicographicallyPrecedes(Array($1.key.utf8)) }
+        let entries = value.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
         writer.out.append(UInt8(ascii: "{"))
         for (index, entry) in entries.enumerated() {
             if index > 0 { writer.out.append(UInt8(ascii: ",")) }

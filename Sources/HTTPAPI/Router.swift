@@ -7,32 +7,40 @@ public final class Router: Sendable {
         public let method: String
         /// Path with `{id}` for a device id, as in api/openapi.yaml.
         public let pattern: String
+        /// What the route does: the router dispatches on it, never on the strings above.
+        public let endpoint: Endpoint
         /// Answered from memory (devices, counters, health): on the event loop, never waiting on anything.
         public let fromMemory: Bool
 
-        init(method: String, pattern: String, fromMemory: Bool = false) {
+        init(_ method: String, _ pattern: String, _ endpoint: Endpoint, fromMemory: Bool = false) {
             self.method = method
             self.pattern = pattern
+            self.endpoint = endpoint
             self.fromMemory = fromMemory
         }
     }
 
+    public enum Endpoint: Sendable, Hashable {
+        case statusPage, health, metrics, listDevices, createDevice, device, deleteDevice, resizeDevice, stopDevice,
+             startDevice, recoverDevice, statistics, deviceEvents, events
+    }
+
     /// Every route the router answers; a test checks this list against api/openapi.yaml.
     public static let routes: [Route] = [
-        Route(method: "GET", pattern: "/", fromMemory: true),
-        Route(method: "GET", pattern: "/health", fromMemory: true),
-        Route(method: "GET", pattern: "/metrics", fromMemory: true),
-        Route(method: "GET", pattern: "/devices", fromMemory: true),
-        Route(method: "POST", pattern: "/devices"),
-        Route(method: "GET", pattern: "/devices/{id}", fromMemory: true),
-        Route(method: "DELETE", pattern: "/devices/{id}"),
-        Route(method: "PATCH", pattern: "/devices/{id}"),
-        Route(method: "POST", pattern: "/devices/{id}/stop"),
-        Route(method: "POST", pattern: "/devices/{id}/start"),
-        Route(method: "POST", pattern: "/devices/{id}/recover"),
-        Route(method: "GET", pattern: "/devices/{id}/stats", fromMemory: true),
-        Route(method: "GET", pattern: "/devices/{id}/events"),
-        Route(method: "GET", pattern: "/events"),
+        Route("GET", "/", .statusPage, fromMemory: true),
+        Route("GET", "/health", .health, fromMemory: true),
+        Route("GET", "/metrics", .metrics, fromMemory: true),
+        Route("GET", "/devices", .listDevices, fromMemory: true),
+        Route("POST", "/devices", .createDevice),
+        Route("GET", "/devices/{id}", .device, fromMemory: true),
+        Route("DELETE", "/devices/{id}", .deleteDevice),
+        Route("PATCH", "/devices/{id}", .resizeDevice),
+        Route("POST", "/devices/{id}/stop", .stopDevice),
+        Route("POST", "/devices/{id}/start", .startDevice),
+        Route("POST", "/devices/{id}/recover", .recoverDevice),
+        Route("GET", "/devices/{id}/stats", .statistics, fromMemory: true),
+        Route("GET", "/devices/{id}/events", .deviceEvents),
+        Route("GET", "/events", .events),
     ]
 
     /// Each route's pattern as the bytes of its segments, once; `{id}` is the empty one (no real segment is empty).
@@ -81,63 +89,63 @@ public final class Router: Sendable {
     }
 
     func route(_ request: HTTPRequest) throws(APIError) -> HTTPResponse {
+        let index = Self.match(request).index
+        let endpoint = index.map { Self.routes[$0].endpoint }
         // The status page holds no data of its own: it asks for the token and sends it with every call it makes.
-        if request.method == "GET" && request.path == "/" {
-            return HTTPResponse(status: 200, contentType: "text/html; charset=utf-8", body: Array(StatusPage.html.utf8))
+        if endpoint != .statusPage {
+            try authorize(request)
+            if request.bodyTooLarge {
+                throw APIError(.payloadTooLarge, "request bodies are limited to \(Self.maxBodyBytes) bytes")
+            }
         }
-        try authorize(request)
-        if request.bodyTooLarge {
-            throw APIError(.payloadTooLarge, "request bodies are limited to \(Self.maxBodyBytes) bytes")
-        }
-        guard let index = Self.match(request).index else {
+        guard let index, let endpoint else {
             let allowed = Self.allowedMethods(path: request.path)
             guard !allowed.isEmpty else { throw .notFound("no such resource: \(request.path)") }
             throw APIError(.methodNotAllowed, "\(request.method) is not allowed on \(request.path) (allowed: "
                            + "\(allowed.joined(separator: ", ")))")
         }
-        let route = Self.routes[index]
         let id = Self.patternSegments[index].count > 1 ? Self.secondSegment(request.path) : nil
-        switch (route.method, route.pattern) {
-        case ("GET", "/health"):
+        switch endpoint {
+        case .statusPage:
+            return HTTPResponse(status: 200, contentType: "text/html; charset=utf-8", body: Array(StatusPage.html.utf8))
+        case .health:
             return try Self.json(200, service.health())
-        case ("GET", "/metrics"):
+        case .metrics:
             return HTTPResponse(status: 200, contentType: Self.prometheusContentType, body: service.metricsExposition())
-        case ("GET", "/devices"):
+        case .listDevices:
             let devices = try service.listDevices()
             do {
                 return HTTPResponse(status: 200, body: try deviceList.body(devices))
             } catch {
                 throw APIError(.internal, "could not encode the response")
             }
-        case ("POST", "/devices"):
+        case .createDevice:
             let body = try JSONValue.object(from: request.body)
             return try Self.json(201, service.createDevice(try CreateDeviceRequest(json: body)))
-        case ("GET", "/devices/{id}"):
+        case .device:
             return try Self.json(200, service.device(id: try Self.deviceID(id)))
-        case ("DELETE", "/devices/{id}"):
+        case .deleteDevice:
             try service.deleteDevice(id: try Self.deviceID(id))
             return HTTPResponse(status: 204, body: [])
-        case ("PATCH", "/devices/{id}"):
+        case .resizeDevice:
             let id = try Self.deviceID(id)
             let body = try JSONValue.object(from: request.body)
             return try Self.json(200, service.resizeDevice(id: id, try ResizeDeviceRequest(json: body)))
-        case ("POST", "/devices/{id}/stop"):
+        case .stopDevice:
             return try Self.json(200, service.stopDevice(id: try Self.deviceID(id)))
-        case ("POST", "/devices/{id}/start"):
+        case .startDevice:
             return try Self.json(200, service.startDevice(id: try Self.deviceID(id)))
-        case ("POST", "/devices/{id}/recover"):
+        case .recoverDevice:
             return try Self.json(200, service.recoverDevice(id: try Self.deviceID(id)))
-        case ("GET", "/devices/{id}/stats"):
+        case .statistics:
             return try Self.json(200, service.statistics(id: try Self.deviceID(id)))
-        case ("GET", "/devices/{id}/events"):
+        case .deviceEvents:
             let (limit, before) = try Self.eventPageQuery(request)
             return try Self.json(200, service.events(id: try Self.deviceID(id), limit: limit, before: before))
-        case ("GET", "/events"):
+        case .events:
             let (limit, before) = try Self.eventPageQuery(request)
             let device = try Self.integerQuery(request, "device_id", range: 0...Int(UInt32.max)).map(UInt32.init)
             return try Self.json(200, service.history(deviceID: device, limit: limit, before: before))
-        default:
-            throw APIError(.internal, "route without a handler")
         }
     }
 
