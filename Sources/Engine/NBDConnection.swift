@@ -2,7 +2,7 @@ import CNBD
 import Glibc
 import SystemPackage
 
-/// One connection to an NBD server through libnbd, which owns the protocol: the handshake, structured replies,
+/// One connection to an NBD server through libnbd, which owns the protocol: the handshake, the replies,
 /// TLS, URIs. A queue's connection is driven by its queue thread alone (aio calls, notifications, completion
 /// callbacks all run there). A value, not a class: the request path touches no reference count.
 ///
