@@ -18,10 +18,10 @@ enum DeviceFamilies {
     }
 
     private static func counter(_ name: String, _ help: String,
-                                _ value: @escaping @Sendable (QueueStatistics) -> UInt64)
+                                _ value: @escaping @Sendable (IOCounters) -> UInt64)
         -> Family
     {
-        Family(name: "ublkd_device_" + name, type: "counter", help: help) { value($0.counters ?? QueueStatistics()) }
+        Family(name: "ublkd_device_" + name, type: "counter", help: help) { value($0.counters ?? IOCounters()) }
     }
 
     static let families: [Family] = [
@@ -33,7 +33,7 @@ enum DeviceFamilies {
             $0.writeZeroes
         },
         counter("read_bytes_total", "Bytes read since the device's queues started.") { $0.readBytes },
-        counter("written_bytes_total", "Bytes written since the device's queues started.") { $0.writtenBytes },
+        counter("written_bytes_total", "Bytes written since the device's queues started.") { $0.writeBytes },
         counter("errors_total", "Requests completed with an error since the device's queues started.") { $0.errors },
         counter("ring_enters_total",
                 "io_uring_enter calls of the device's queue threads: divided by requests, the syscalls per I/O.") {

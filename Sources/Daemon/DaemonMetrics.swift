@@ -21,7 +21,7 @@ public final class DaemonMetrics: Sendable {
         var target: String
         var state: String
         var sizeBytes: UInt64
-        var counters: QueueStatistics?
+        var counters: IOCounters?
         /// A network target's connections (nil for the others, and while not served).
         var connection: ConnectionStatus? = nil
         /// Recoveries in the device's stored history (crash recovery, recreate, manual), and how long the last took.

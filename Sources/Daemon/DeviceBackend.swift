@@ -38,7 +38,7 @@ package protocol ServedDevice: AnyObject, Sendable {
     var batchIO: Bool { get }
     var ioDescription: String { get }
     var startedAt: ContinuousClock.Instant { get }
-    func queueStatistics() -> [QueueStatistics]
+    func queueStatistics() -> [IOCounters]
     /// The target's connections, for network targets.
     var connectionStatus: ConnectionStatus? { get }
     /// STOP_DEV then DEL_DEV, the threads and descriptors released.

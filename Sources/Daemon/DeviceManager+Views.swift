@@ -54,11 +54,11 @@ extension DeviceManager {
     func counters(id: UInt32) throws(DaemonError) -> DeviceStatisticsView {
         let state = try managed(id).state
         guard let device = state.device else {
-            return DeviceStatisticsView(id: id, state: state.name, since: nil, uptimeSeconds: 0, total: CountersView(),
+            return DeviceStatisticsView(id: id, state: state.name, since: nil, uptimeSeconds: 0, total: IOCounters(),
                                         queues: [])
         }
-        let queues = device.queueStatistics().map(CountersView.init)
-        let total = queues.reduce(into: CountersView()) { $0.add($1) }
+        let queues = device.queueStatistics()
+        let total = queues.reduce(IOCounters(), +)
         let seconds = (ContinuousClock.now - device.startedAt).seconds
         return DeviceStatisticsView(id: id, state: state.name, since: Date(timeIntervalSinceNow: -seconds),
                                     uptimeSeconds: (seconds * 1000).rounded() / 1000, total: total, queues: queues)
@@ -120,33 +120,11 @@ extension DeviceManager {
                 id: fields.record.id, name: fields.record.name, target: fields.record.definition.target.kind.rawValue,
                 state: Self.shownState(fields.runtime, fields.runtime.device?.connectionStatus),
                 sizeBytes: fields.record.definition.sizeBytes,
-                counters: fields.runtime.device.map { $0.queueStatistics().reduce(QueueStatistics(), +) },
+                counters: fields.runtime.device.map { $0.queueStatistics().reduce(IOCounters(), +) },
                 connection: fields.runtime.device?.connectionStatus, recoveries: fields.recoveries.count,
                 lastRecoverySeconds: Double(fields.recoveries.last?.durationMs ?? 0) / 1000)
         }
         return metrics.render(devices: samples, driverAvailable: (try? backend.features()) != nil)
-    }
-}
-
-extension CountersView {
-    init(_ statistics: QueueStatistics) {
-        self.init(reads: statistics.reads, writes: statistics.writes, flushes: statistics.flushes,
-                  discards: statistics.discards, writeZeroes: statistics.writeZeroes, readBytes: statistics.readBytes,
-                  writeBytes: statistics.writtenBytes, errors: statistics.errors, inFlight: statistics.inFlight,
-                  ringEnters: statistics.ringEnters)
-    }
-
-    mutating func add(_ other: CountersView) {
-        reads += other.reads
-        writes += other.writes
-        flushes += other.flushes
-        discards += other.discards
-        writeZeroes += other.writeZeroes
-        readBytes += other.readBytes
-        writeBytes += other.writeBytes
-        errors += other.errors
-        inFlight += other.inFlight
-        ringEnters += other.ringEnters
     }
 }
 

@@ -46,15 +46,15 @@ public final class Device: Sendable {
     public var blockDevicePath: String { "/dev/ublkb\(id)" }
 
     /// Per-queue counters (the threads of a queue summed), read from the atomics without disturbing them.
-    public func queueStatistics() -> [QueueStatistics] {
-        var perQueue = [QueueStatistics](repeating: QueueStatistics(), count: Int(info.queueCount))
+    public func queueStatistics() -> [IOCounters] {
+        var perQueue = [IOCounters](repeating: IOCounters(), count: Int(info.queueCount))
         for queue in queues where perQueue.indices.contains(queue.queueID) {
             perQueue[queue.queueID] = perQueue[queue.queueID] + queue.counters.snapshot()
         }
         return perQueue
     }
 
-    public func statistics() -> QueueStatistics { queueStatistics().reduce(QueueStatistics(), +) }
+    public func statistics() -> IOCounters { queueStatistics().reduce(IOCounters(), +) }
 
     /// The target's connections (network targets), nil for the others.
     public var connectionStatus: ConnectionStatus? { target.connectionStatus }

@@ -243,7 +243,7 @@ class QueueThread: QueueControl, @unchecked Sendable {
             counters.readBytes.bump(UInt64(result))
         case .write:
             counters.writes.bump(1)
-            counters.writtenBytes.bump(UInt64(result))
+            counters.writeBytes.bump(UInt64(result))
         case .flush:
             counters.flushes.bump(1)
         case .discard:

@@ -115,34 +115,8 @@ public struct DeviceList: Encodable, Sendable, Equatable {
 
 /// I/O counters, from the queues' atomics. They count since this daemon process attached the device
 /// (`since`), so a restart starts them again from zero.
-public struct CountersView: Codable, Sendable, Equatable, JSONFields {
-    public var reads: UInt64 = 0
-    public var writes: UInt64 = 0
-    public var flushes: UInt64 = 0
-    public var discards: UInt64 = 0
-    public var writeZeroes: UInt64 = 0
-    public var readBytes: UInt64 = 0
-    public var writeBytes: UInt64 = 0
-    public var errors: UInt64 = 0
-    public var inFlight: Int64 = 0
-    /// `io_uring_enter` calls of the queue loops: per request served, the syscalls an I/O costs.
-    public var ringEnters: UInt64 = 0
-
-    public init(reads: UInt64 = 0, writes: UInt64 = 0, flushes: UInt64 = 0, discards: UInt64 = 0,
-                writeZeroes: UInt64 = 0, readBytes: UInt64 = 0, writeBytes: UInt64 = 0, errors: UInt64 = 0,
-                inFlight: Int64 = 0, ringEnters: UInt64 = 0) {
-        self.reads = reads
-        self.writes = writes
-        self.flushes = flushes
-        self.discards = discards
-        self.writeZeroes = writeZeroes
-        self.readBytes = readBytes
-        self.writeBytes = writeBytes
-        self.errors = errors
-        self.inFlight = inFlight
-        self.ringEnters = ringEnters
-    }
-
+/// A queue's or a device's counters in `/stats`.
+extension IOCounters: JSONFields {
     public func writeFields<Writer: FieldWriter>(_ writer: inout Writer) throws {
         try writer.write("discards", discards)
         try writer.write("errors", errors)
@@ -155,8 +129,6 @@ public struct CountersView: Codable, Sendable, Equatable, JSONFields {
         try writer.write("write_zeroes", writeZeroes)
         try writer.write("writes", writes)
     }
-
-    public func encode(to encoder: any Encoder) throws { try encodeFields(to: encoder) }
 }
 
 public struct DeviceStatisticsView: Codable, Sendable, Equatable, JSONFields {
@@ -174,10 +146,10 @@ public struct DeviceStatisticsView: Codable, Sendable, Equatable, JSONFields {
     public var errors: UInt64
     public var inFlight: Int64
     public var ringEnters: UInt64
-    public var queues: [CountersView]
+    public var queues: [IOCounters]
 
-    public init(id: UInt32, state: String, since: Date?, uptimeSeconds: Double, total: CountersView,
-                queues: [CountersView]) {
+    public init(id: UInt32, state: String, since: Date?, uptimeSeconds: Double, total: IOCounters,
+                queues: [IOCounters]) {
         self.id = id
         self.state = state
         self.since = since

@@ -88,7 +88,7 @@ final class InProcessDevice: ServedDevice {
             counters.reads.store(48_213_377, ordering: .relaxed)
             counters.readBytes.store(48_213_377 * 4096, ordering: .relaxed)
             counters.writes.store(1_204_551, ordering: .relaxed)
-            counters.writtenBytes.store(1_204_551 * 4096, ordering: .relaxed)
+            counters.writeBytes.store(1_204_551 * 4096, ordering: .relaxed)
             counters.flushes.store(3_112, ordering: .relaxed)
             counters.inFlight.store(32, ordering: .relaxed)
             counters.ringEnters.store(30_117_201, ordering: .relaxed)
@@ -100,7 +100,7 @@ final class InProcessDevice: ServedDevice {
     var ioMode: IOMode { .copy }
     var batchIO: Bool { false }
     var ioDescription: String { "none" }
-    func queueStatistics() -> [QueueStatistics] { queues.map { $0.snapshot() } }
+    func queueStatistics() -> [IOCounters] { queues.map { $0.snapshot() } }
     var connectionStatus: ConnectionStatus? { nil }
     func stopAndDelete() throws(EngineError) {}
     func handOver() {}

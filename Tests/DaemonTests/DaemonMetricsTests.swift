@@ -1,4 +1,5 @@
 @testable import Daemon
+import DeviceModel
 import Engine
 import Testing
 
@@ -19,7 +20,7 @@ private func device(_ id: UInt32, name: String = "db", state: String = "live", r
                     written: UInt64 = 0) -> DaemonMetrics.DeviceSample {
     DaemonMetrics.DeviceSample(
         id: id, name: name, target: "file", state: state, sizeBytes: 1 << 30,
-        counters: state == "live" ? QueueStatistics(reads: reads, writtenBytes: written, inFlight: 3, ringEnters: 6) : nil)
+        counters: state == "live" ? IOCounters(reads: reads, writeBytes: written, inFlight: 3, ringEnters: 6) : nil)
 }
 
 @Suite("DaemonMetrics: the Prometheus exposition")

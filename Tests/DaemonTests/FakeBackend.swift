@@ -229,7 +229,7 @@ final class FakeServedDevice: ServedDevice, @unchecked Sendable {
     var ioMode: IOMode { .copy }
     var batchIO: Bool { false }
     var ioDescription: String { path == nil ? "none" : "direct" }
-    func queueStatistics() -> [QueueStatistics] { [QueueStatistics()] }
+    func queueStatistics() -> [IOCounters] { [IOCounters()] }
     /// What the device reports of its connections (a test sets it to play a network target).
     var connectionStatus: ConnectionStatus?
 

@@ -204,7 +204,7 @@ enum Canned {
     }
 
     static func statistics(id: UInt32, state: String) -> DeviceStatisticsView {
-        let queue = CountersView(reads: 10, writes: 20, flushes: 3, discards: 4, writeZeroes: 5, readBytes: 40960,
+        let queue = IOCounters(reads: 10, writes: 20, flushes: 3, discards: 4, writeZeroes: 5, readBytes: 40960,
                                  writeBytes: 81920, errors: 1, inFlight: 2, ringEnters: 7)
         var total = queue
         total.reads *= 2

@@ -101,10 +101,10 @@ struct JSONBodyEncoderTests {
     @Test func polledViewsWrittenFieldByField() throws {
         try expectSameFields(Canned.statistics(id: 3, state: "live"))
         try expectSameFields(DeviceStatisticsView(id: 1, state: "stopped", since: nil, uptimeSeconds: 0,
-                                                  total: CountersView(), queues: []))
+                                                  total: IOCounters(), queues: []))
         try expectSameFields(DeviceStatisticsView(id: 4_000_000, state: "live", since: Date(timeIntervalSince1970: 0),
-                                                  uptimeSeconds: 86_400.125, total: CountersView(inFlight: -1),
-                                                  queues: [CountersView(reads: .max)]))
+                                                  uptimeSeconds: 86_400.125, total: IOCounters(inFlight: -1),
+                                                  queues: [IOCounters(reads: .max)]))
         try expectSameFields(Canned.health)
         try expectSameFields(HealthView(status: "degraded", version: "1\"\n", kernel: .init(
             available: false, release: nil, features: [], featureBits: nil, message: "no \\ driver"),
@@ -122,7 +122,7 @@ struct JSONBodyEncoderTests {
         try expectSame(Canned.devices[0])
         try expectSame(Canned.statistics(id: 3, state: "live"))
         try expectSame(DeviceStatisticsView(id: 1, state: "stopped", since: nil, uptimeSeconds: 0,
-                                            total: CountersView(), queues: []))
+                                            total: IOCounters(), queues: []))
         try expectSame(Canned.health)
         try expectSame(HealthView(status: "degraded", version: "1", kernel: .init(
             available: false, release: nil, features: [], featureBits: nil, message: "no driver"),

@@ -24,7 +24,7 @@ struct KernelOtherTargetsTests {
         #expect(statistics.errors == 0)
         // 4k requests reach the driver unsplit and unmerged: every fio I/O is one request (udev may read too).
         #expect(statistics.writes - before.writes == UInt64(job.write.ios))
-        #expect(statistics.writtenBytes - before.writtenBytes == UInt64(job.write.bytes))
+        #expect(statistics.writeBytes - before.writeBytes == UInt64(job.write.bytes))
         #expect(statistics.reads - before.reads >= UInt64(job.read.ios))
         // Each enter waits for at least one completion, and a null request brings exactly one (its fetch): the
         // loop can never enter the kernel more often than it serves requests.
