@@ -125,8 +125,6 @@ struct DirectFieldWriter: FieldWriter {
         }
     }
 
-    private mutating func key(_ key: StaticString) { field(key) }
-
     /// An array of `count` elements at the next depth, each written by `element`.
     private func array(_ count: Int, _ element: (Int) throws -> Void) rethrows {
         writer.out.append(UInt8(ascii: "["))
@@ -156,29 +154,29 @@ struct DirectFieldWriter: FieldWriter {
         field(key, valueBytes: JSONBodyWriter.maxIntegerBytes) { JSONBodyWriter.digits(value, into: $0) }
     }
     mutating func write(_ key: StaticString, _ value: Double) throws {
-        self.key(key)
+        field(key)
         try writer.double(value)
     }
     mutating func write(_ key: StaticString, _ value: String?) throws {
         guard let value else { return }
-        self.key(key)
+        field(key)
         writer.string(value)
     }
     mutating func write(_ key: StaticString, _ value: Date?) throws {
         guard let value else { return }
-        self.key(key)
+        field(key)
         writer.date(value)
     }
     mutating func write(_ key: StaticString, _ value: [String]) throws {
-        self.key(key)
+        field(key)
         array(value.count) { writer.string(value[$0]) }
     }
     mutating func write(_ key: StaticString, _ value: [UInt32]) throws {
-        self.key(key)
+        field(key)
         array(value.count) { writer.integer(value[$0]) }
     }
     mutating func write(_ key: StaticString, _ value: [String: Int]) throws {
-        self.key(key)
+        field(key)
         let entries = value.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
         writer.out.append(UInt8(ascii: "{"))
         for (index, entry) in entries.enumerated() {
@@ -195,11 +193,11 @@ struct DirectFieldWriter: FieldWriter {
     }
     mutating func write<T: JSONFields>(_ key: StaticString, _ value: T?) throws {
         guard let value else { return }
-        self.key(key)
+        field(key)
         try Self.object(value, writer, depth: depth + 1)
     }
     mutating func write<T: JSONFields>(_ key: StaticString, _ value: [T]) throws {
-        self.key(key)
+        field(key)
         try array(value.count) { try Self.object(value[$0], writer, depth: depth + 2) }
     }
 }

@@ -25,7 +25,7 @@ enum DeviceQueries {
     }
 
     static func freeDeviceID(excluding excluded: Set<UInt32>, _ db: Database) throws -> UInt32 {
-        let used = try UInt32.fetchSet(db, sql: "SELECT id FROM devices")
+        let used = try DeviceRow.select(Columns.id, as: UInt32.self).fetchSet(db)
         // Ends after at most used.count + excluded.count + 1 steps.
         var candidate: UInt32 = 0
         while candidate < idLimit {

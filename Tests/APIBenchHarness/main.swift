@@ -147,11 +147,12 @@ do {
         let paths = option("--path").map { [$0] } ?? ["/health", "/devices/7/stats", "/devices", "/metrics"]
         for path in paths {
             let request = HTTPRequest(method: "GET", path: path)
+            let calls = 1000
             var batches: [Duration] = []
             for _ in 0..<50 {
                 let start = ContinuousClock.now
-                for _ in 0..<1000 { precondition(router.handle(request).status == 200) }
-                batches.append((ContinuousClock.now - start) / 1000)
+                for _ in 0..<calls { precondition(router.handle(request).status == 200) }
+                batches.append((ContinuousClock.now - start) / calls)
             }
             let median = batches.sorted()[batches.count / 2]
             print("\(path) \(String(format: "%.2f", Double(median.nanoseconds) / 1000)) us")
