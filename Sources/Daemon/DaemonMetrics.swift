@@ -86,11 +86,15 @@ public final class DaemonMetrics: Sendable {
             if let series = known[key] { return series }
             let made = RequestSeries(
                 count: registry.makeCounter(
-                    name: "ublkd_http_requests_total",
+                    descriptor: MetricNameDescriptor(
+                        namespace: "ublkd", subsystem: "http", metricName: "requests", unitName: "total",
+                        helpText: "API requests answered, by method, route pattern and status."),
                     labels: [("method", method), ("route", route), ("status", String(status))]),
                 duration: registry.makeDurationHistogram(
-                    name: "ublkd_http_request_duration_seconds", labels: [("method", method), ("route", route)],
-                    buckets: Self.requestBuckets))
+                    descriptor: MetricNameDescriptor(
+                        namespace: "ublkd", subsystem: "http", metricName: "request_duration", unitName: "seconds",
+                        helpText: "Time the daemon took to answer an API request, by method and route pattern."),
+                    labels: [("method", method), ("route", route)], buckets: Self.requestBuckets))
             known[key] = made
             return made
         }
