@@ -19,7 +19,7 @@ struct NBDHandlerTests {
     static let size: UInt64 = 16 << 20
 
     init() throws {
-        FileManager.default.createFile(atPath: image, contents: nil)
+        #expect(FileManager.default.createFile(atPath: image, contents: nil))
         #expect(truncate(image, off_t(Self.size)) == 0)
     }
 

@@ -17,7 +17,7 @@ struct PartitionScanTests {
     /// The queue thread lowers CAP_SYS_ADMIN for its fetches only: a thread already running keeps it meanwhile
     /// (one started meanwhile would inherit the lowered set), and the thread itself has it back afterwards.
     @Test func loweredForOneThreadAndOneCallOnly() throws {
-        let before = try #require(ThreadCapability.isEffective(CAP_SYS_ADMIN))
+        let before = try #require(ThreadCapability.isEffective(CAP_SYS_ADMIN) as Bool?)
         let other = Mutex<Bool?>(nil)
         let look = DispatchSemaphore(value: 0), looked = DispatchSemaphore(value: 0)
         Thread.detachNewThread {
