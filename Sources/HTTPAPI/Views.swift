@@ -113,9 +113,8 @@ public struct DeviceList: Encodable, Sendable, Equatable {
     public var devices: [DeviceView]
 }
 
-/// I/O counters, from the queues' atomics. They count since this daemon process attached the device
-/// (`since`), so a restart starts them again from zero.
-/// A queue's or a device's counters in `/stats`.
+/// A queue's counters in `/stats`, from the queues' atomics. They count since this daemon process attached the
+/// device (`since`), so a restart starts them again from zero.
 extension IOCounters: JSONFields {
     public func writeFields<Writer: FieldWriter>(_ writer: inout Writer) throws {
         try writer.write("discards", discards)
@@ -131,21 +130,14 @@ extension IOCounters: JSONFields {
     }
 }
 
-public struct DeviceStatisticsView: Codable, Sendable, Equatable, JSONFields {
+/// `/stats`: the device's totals sit at the top level, among its own fields, with each queue's counters below.
+public struct DeviceStatisticsView: Encodable, Sendable, Equatable, JSONFields {
     public var id: UInt32
     public var state: String
     public var since: Date?
     public var uptimeSeconds: Double
-    public var reads: UInt64
-    public var writes: UInt64
-    public var flushes: UInt64
-    public var discards: UInt64
-    public var writeZeroes: UInt64
-    public var readBytes: UInt64
-    public var writeBytes: UInt64
-    public var errors: UInt64
-    public var inFlight: Int64
-    public var ringEnters: UInt64
+    /// The queues summed.
+    public var total: IOCounters
     public var queues: [IOCounters]
 
     public init(id: UInt32, state: String, since: Date?, uptimeSeconds: Double, total: IOCounters,
@@ -154,35 +146,27 @@ public struct DeviceStatisticsView: Codable, Sendable, Equatable, JSONFields {
         self.state = state
         self.since = since
         self.uptimeSeconds = uptimeSeconds
-        reads = total.reads
-        writes = total.writes
-        flushes = total.flushes
-        discards = total.discards
-        writeZeroes = total.writeZeroes
-        readBytes = total.readBytes
-        writeBytes = total.writeBytes
-        errors = total.errors
-        inFlight = total.inFlight
-        ringEnters = total.ringEnters
+        self.total = total
         self.queues = queues
     }
 
     public func writeFields<Writer: FieldWriter>(_ writer: inout Writer) throws {
-        try writer.write("discards", discards)
-        try writer.write("errors", errors)
-        try writer.write("flushes", flushes)
+        // The keys in ascending order, the totals' among the view's own.
+        try writer.write("discards", total.discards)
+        try writer.write("errors", total.errors)
+        try writer.write("flushes", total.flushes)
         try writer.write("id", UInt64(id))
-        try writer.write("in_flight", inFlight)
+        try writer.write("in_flight", total.inFlight)
         try writer.write("queues", queues)
-        try writer.write("read_bytes", readBytes)
-        try writer.write("reads", reads)
-        try writer.write("ring_enters", ringEnters)
+        try writer.write("read_bytes", total.readBytes)
+        try writer.write("reads", total.reads)
+        try writer.write("ring_enters", total.ringEnters)
         try writer.write("since", since)
         try writer.write("state", state)
         try writer.write("uptime_seconds", uptimeSeconds)
-        try writer.write("write_bytes", writeBytes)
-        try writer.write("write_zeroes", writeZeroes)
-        try writer.write("writes", writes)
+        try writer.write("write_bytes", total.writeBytes)
+        try writer.write("write_zeroes", total.writeZeroes)
+        try writer.write("writes", total.writes)
     }
 
     public func encode(to encoder: any Encoder) throws { try encodeFields(to: encoder) }
