@@ -68,7 +68,7 @@ let package = Package(
         .target(
             name: "Daemon",
             dependencies: [
-                "UblkdVersion", "DeviceModel",
+                "UblkdVersion", "DeviceModel", "CLinux",
                 "Engine", "Store", "HTTPAPI", "UblkABI", .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

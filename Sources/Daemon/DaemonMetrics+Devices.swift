@@ -107,24 +107,35 @@ enum DeviceFamilies {
                 let onlyNBD = nbdOnly[column]
                 if onlyNBD && !nbd.contains(true) { continue }
                 buffer.append(contentsOf: headers[column])
+                let inThousandths = thousandths[column]
                 names[column].withUnsafeBufferPointer { name in
                     for row in devices.indices where !onlyNBD || nbd[row] {
-                        buffer.append(contentsOf: name)
-                        buffer.append(contentsOf: UnsafeBufferPointer(rebasing: labelBytes[labelRanges[row]]))
-                        buffer.append(UInt8(ascii: "}"))
-                        buffer.append(UInt8(ascii: " "))
+                        let label = UnsafeBufferPointer(rebasing: labelBytes[labelRanges[row]])
                         let value = values[row * families.count + column]
-                        if thousandths[column] {
-                            append(value / 1000, to: &buffer)
-                            buffer.append(UInt8(ascii: "."))
-                            let fraction = value % 1000
-                            if fraction < 100 { buffer.append(UInt8(ascii: "0")) }
-                            if fraction < 10 { buffer.append(UInt8(ascii: "0")) }
-                            append(fraction, to: &buffer)
-                        } else {
-                            append(value, to: &buffer)
+                        // One line in one append: name, labels, value (seconds: whole, point, three decimals).
+                        // SAFETY: the bound counts name and labels, "} ", two integers' worst case, the point,
+                        // the three decimals and the line feed.
+                        buffer.appendInPlace(maxBytes: name.count + label.count + 2 * TextBytes.maxDecimalBytes + 8) {
+                            line in
+                            var at = TextBytes.copy(name, to: line)
+                            at += TextBytes.copy(label, to: line + at)
+                            line[at] = UInt8(ascii: "}")
+                            line[at + 1] = UInt8(ascii: " ")
+                            at += 2
+                            if inThousandths {
+                                at += TextBytes.decimal(value / 1000, at: line + at)
+                                line[at] = UInt8(ascii: ".")
+                                let fraction = value % 1000
+                                line[at + 1] = UInt8(ascii: "0") + UInt8(fraction / 100)
+                                line[at + 2] = UInt8(ascii: "0") + UInt8(fraction / 10 % 10)
+                                line[at + 3] = UInt8(ascii: "0") + UInt8(fraction % 10)
+                                at += 4
+                            } else {
+                                at += TextBytes.decimal(value, at: line + at)
+                            }
+                            line[at] = UInt8(ascii: "\n")
+                            return at + 1
                         }
-                        buffer.append(UInt8(ascii: "\n"))
                     }
                 }
             }
@@ -132,14 +143,19 @@ enum DeviceFamilies {
         header("ublkd_device_state", "gauge", stateHelp, into: &buffer)
         labels.withUnsafeBufferPointer { labelBytes in
             for (row, device) in devices.enumerated() {
+                let label = UnsafeBufferPointer(rebasing: labelBytes[labelRanges[row]])
                 for (name, line) in zip(DaemonMetrics.deviceStates, stateLines) {
                     line.withUnsafeBufferPointer { line in
-                        buffer.append(contentsOf: UnsafeBufferPointer(rebasing: line[..<18]))
-                        buffer.append(contentsOf: UnsafeBufferPointer(rebasing: labelBytes[labelRanges[row]]))
-                        buffer.append(contentsOf: UnsafeBufferPointer(rebasing: line[18...]))
+                        // SAFETY: the line's two parts around the labels, the 0 or 1 and the line feed.
+                        buffer.appendInPlace(maxBytes: line.count + label.count + 2) { target in
+                            var at = TextBytes.copy(UnsafeBufferPointer(rebasing: line[..<18]), to: target)
+                            at += TextBytes.copy(label, to: target + at)
+                            at += TextBytes.copy(UnsafeBufferPointer(rebasing: line[18...]), to: target + at)
+                            target[at] = UInt8(ascii: name == device.state ? "1" : "0")
+                            target[at + 1] = UInt8(ascii: "\n")
+                            return at + 2
+                        }
                     }
-                    buffer.append(UInt8(ascii: name == device.state ? "1" : "0"))
-                    buffer.append(UInt8(ascii: "\n"))
                 }
             }
         }
@@ -150,7 +166,7 @@ enum DeviceFamilies {
         Array("ublkd_device_state".utf8) + Array(#",state=""#.utf8) + Array($0.utf8) + Array("\"} ".utf8)
     }
 
-    private static func header(_ name: String, _ type: String, _ help: String, into buffer: inout [UInt8]) {
+    static func header(_ name: String, _ type: String, _ help: String, into buffer: inout [UInt8]) {
         buffer.append(contentsOf: "# HELP ".utf8)
         buffer.append(contentsOf: name.utf8)
         buffer.append(UInt8(ascii: " "))
@@ -163,17 +179,7 @@ enum DeviceFamilies {
     }
 
     static func append(_ value: UInt64, to buffer: inout [UInt8]) {
-        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // room for 24 digits; UInt64 has at most 20
-        var rest = value
-        var count = 0
-        withUnsafeMutableBytes(of: &digits) { scratch in
-            repeat {
-                scratch[23 - count] = UInt8(ascii: "0") + UInt8(rest % 10)
-                rest /= 10
-                count += 1
-            } while rest != 0
-            buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: scratch[(24 - count)...]))
-        }
+        buffer.appendInPlace(maxBytes: TextBytes.maxDecimalBytes) { TextBytes.decimal(value, at: $0) }
     }
 
     /// A label value as the format wants it: backslash, double quote and line feed escaped.

@@ -4,15 +4,15 @@ import Engine
 import Foundation
 import HTTPAPI
 import Prometheus
-import Synchronization
 
 /// Everything `/metrics` shows.
 ///
-/// Two kinds of series live here. Events the daemon sees happen (HTTP requests, recoveries) are counted the
-/// moment they happen, in a swift-prometheus registry. Device I/O is not counted here at all: the queue threads
-/// already keep relaxed atomics for `/stats`, so a scrape writes those same numbers straight into the exposition,
-/// device by device, without a registry in between. The I/O path never learns that a scrape happened, and
-/// `/metrics` and `/stats` cannot disagree.
+/// Two kinds of series live here. Events the daemon sees happen are counted the moment they happen: recoveries in
+/// a swift-prometheus registry, API requests in per-CPU tallies of their own (`RequestTallies`: every request
+/// counts, and a shared registry lock costs more than the poll it counts). Device I/O is not counted here at all:
+/// the queue threads already keep relaxed atomics for `/stats`, so a scrape writes those same numbers straight into
+/// the exposition, device by device, without a registry in between. The I/O path never learns that a scrape
+/// happened, and `/metrics` and `/stats` cannot disagree.
 public final class DaemonMetrics: Sendable {
     /// What a scrape needs of one device: its identity and what the engine counted (nil when not served now).
     struct DeviceSample: Sendable {
@@ -35,20 +35,8 @@ public final class DaemonMetrics: Sendable {
     let registry = PrometheusCollectorRegistry()
     let factory: PrometheusMetricsFactory
     private let driver: Prometheus.Gauge
-    /// The series of each (method, route, status) seen: made once, then only incremented, so that a request costs
-    /// a dictionary lookup and two atomic updates rather than a registry lookup by name and labels.
-    private let requests = Mutex<[RequestKey: RequestSeries]>([:])
-
-    struct RequestKey: Hashable {
-        var method: String
-        var route: String
-        var status: Int
-    }
-
-    struct RequestSeries {
-        let count: Prometheus.Counter
-        let duration: DurationHistogram
-    }
+    /// The API's request series, counted per CPU (see `RequestTallies`).
+    let requests = RequestTallies(bounds: requestBuckets, shards: max(1, sysconf(Int32(_SC_NPROCESSORS_CONF))))
 
     /// API calls range from microseconds (/stats) to seconds (a create that formats nothing but waits on START_DEV
     /// under an emulated CPU).
@@ -81,26 +69,16 @@ public final class DaemonMetrics: Sendable {
 
     /// One API request, labelled by its route pattern (never the raw path: ids would make series without end).
     public func recordRequest(method: String, route: String, status: Int, duration: Duration) {
-        let key = RequestKey(method: method, route: route, status: status)
-        let series = requests.withLock { known in
-            if let series = known[key] { return series }
-            let made = RequestSeries(
-                count: registry.makeCounter(
-                    descriptor: MetricNameDescriptor(
-                        namespace: "ublkd", subsystem: "http", metricName: "requests", unitName: "total",
-                        helpText: "API requests answered, by method, route pattern and status."),
-                    labels: [("method", method), ("route", route), ("status", String(status))]),
-                duration: registry.makeDurationHistogram(
-                    descriptor: MetricNameDescriptor(
-                        namespace: "ublkd", subsystem: "http", metricName: "request_duration", unitName: "seconds",
-                        helpText: "Time the daemon took to answer an API request, by method and route pattern."),
-                    labels: [("method", method), ("route", route)], buckets: Self.requestBuckets))
-            known[key] = made
-            return made
-        }
-        series.count.increment()
-        series.duration.record(duration)
+        requests.record(method: Self.methodLabel(method), route: route, status: status, duration: duration)
     }
+
+    /// The method as labelled: those HTTP defines, and "other" for any other token a client sends, so that made-up
+    /// methods cannot make series without end (the route is "unmatched" for them anyway).
+    static func methodLabel(_ method: String) -> String {
+        knownMethods.contains(method) ? method : "other"
+    }
+
+    static let knownMethods = ["GET", "POST", "PATCH", "DELETE", "PUT", "HEAD", "OPTIONS", "TRACE", "CONNECT"]
 
     /// One attempt to bring a device back (crash recovery, recreate, manual recover, start), ok or failed.
     public func recordRecovery(kind: String, outcome: String, duration: Duration) {
@@ -122,6 +100,7 @@ public final class DaemonMetrics: Sendable {
         buffer.reserveCapacity(4 * 1024 + devices.count * 2 * 1024)
         DeviceFamilies.write(devices, into: &buffer)
         registry.emit(into: &buffer)
+        requests.write(into: &buffer)
         return buffer
     }
 }

@@ -82,8 +82,7 @@ extension DeviceManager {
         var counts: [(state: String, count: Int)] = []
         let unmanaged = devices.withLock { table in
             for device in table.values {
-                let runtime = device.state
-                let state = Self.shownState(runtime, runtime.device?.connectionStatus)
+                let state = device.shownStateName
                 if let index = counts.firstIndex(where: { $0.state == state }) {
                     counts[index].count += 1
                 } else {

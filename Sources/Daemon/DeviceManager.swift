@@ -22,6 +22,9 @@ public final class DeviceManager: Sendable {
     /// Why the store failed last (cleared by the next success): /health says degraded meanwhile. Set for good when
     /// the devices could not be read at start, when every device operation answers `store_error`.
     let storeFault = Mutex<StoreFault?>(nil)
+    /// Whether `storeFault` holds the fault of a store unreadable at start, for good: asked by every request, read
+    /// without the lock (which two event loops answering polls would otherwise pass between them).
+    private let storeUnreadable = Atomic(false)
     let patience: Patience
     public let metrics: DaemonMetrics
 
@@ -61,6 +64,7 @@ public final class DeviceManager: Sendable {
     }
 
     func checkStoreLoaded() throws(DaemonError) {
+        guard storeUnreadable.load(ordering: .acquiring) else { return }
         if let fault = storeFault.withLock({ $0 }), fault.unreadable {
             throw .store(.database("the stored devices could not be read at start: \(fault.message)"))
         }
@@ -108,6 +112,7 @@ public final class DeviceManager: Sendable {
             storeFault.withLock { fault in
                 fault = StoreFault(message: error.description, unreadable: unreadable || fault?.unreadable == true)
             }
+            if unreadable { storeUnreadable.store(true, ordering: .releasing) }
         }
         return .store(error)
     }

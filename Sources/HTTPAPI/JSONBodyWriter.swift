@@ -1,3 +1,4 @@
+import DeviceModel
 import Foundation
 
 /// The bytes written so far, shared by every encoder of one value.
@@ -39,32 +40,7 @@ final class JSONBodyWriter {
     }
 
     func integer<T: BinaryInteger>(_ value: T) {
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Self.maxIntegerBytes) { buffer in
-            let count = Self.digits(value, into: buffer.baseAddress!)
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[..<count]))
-        }
-    }
-
-    /// A sign and 20 digits at most (UInt64.max, Int64.min).
-    static let maxIntegerBytes = 21
-
-    /// Writes `value` in decimal at `target` (room for `maxIntegerBytes`); returns how many bytes.
-    static func digits<T: BinaryInteger>(_ value: T, into target: UnsafeMutablePointer<UInt8>) -> Int {
-        var magnitude = UInt64(value.magnitude)
-        var length = value < 0 ? 2 : 1
-        var rest = magnitude / 10
-        while rest != 0 {
-            length += 1
-            rest /= 10
-        }
-        var at = length
-        repeat {
-            at -= 1
-            target[at] = UInt8(ascii: "0") + UInt8(magnitude % 10)
-            magnitude /= 10
-        } while magnitude != 0
-        if value < 0 { target[0] = UInt8(ascii: "-") }
-        return length
+        out.appendInPlace(maxBytes: TextBytes.maxDecimalBytes) { TextBytes.decimal(value, at: $0) }
     }
 
     func double(_ value: Double) throws {

@@ -1,3 +1,4 @@
+import DeviceModel
 import Foundation
 
 /// A view polled often enough that its JSON is written field by field, straight into bytes, without `Encodable`'s
@@ -100,17 +101,18 @@ struct DirectFieldWriter: FieldWriter {
         writer.out.append(UInt8(ascii: "}"))
     }
 
-    /// `,\n    "key" : ` followed by up to `valueBytes` bytes that `value` writes (returning how many), put together on
-    /// the stack and appended at once: one append per field is most of what a polled view's encoding costs (the
-    /// keys are literals already in snake_case).
+    /// `,\n    "key" : ` followed by up to `valueBytes` bytes that `value` writes (returning how many), written in
+    /// place at the end of the body: one append per field is most of what a polled view's encoding costs (the keys
+    /// are literals already in snake_case).
     private mutating func field(_ key: StaticString, valueBytes: Int = 0,
                                 _ value: (UnsafeMutablePointer<UInt8>) -> Int = { _ in 0 }) {
         let first = count == 0
         count += 1
         let indent = (depth + 1) * 2
+        // SAFETY: `length` bounds every byte written below: separator, indent, quoted key, " : " and the value's
+        // own `valueBytes`.
         let length = (first ? 1 : 2) + indent + key.utf8CodeUnitCount + 5 + valueBytes
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: length) { bytes in
-            let base = bytes.baseAddress!
+        writer.out.appendInPlace(maxBytes: length) { base in
             var at = 0
             if !first { base[at] = UInt8(ascii: ","); at += 1 }
             base[at] = UInt8(ascii: "\n"); at += 1
@@ -120,8 +122,7 @@ struct DirectFieldWriter: FieldWriter {
             (base + at).initialize(from: key.utf8Start, count: key.utf8CodeUnitCount)
             at += key.utf8CodeUnitCount
             for byte in "\" : ".utf8 { base[at] = byte; at += 1 }
-            at += value(base + at)
-            writer.out.append(contentsOf: UnsafeBufferPointer(start: base, count: at))
+            return at + value(base + at)
         }
     }
 
@@ -148,10 +149,10 @@ struct DirectFieldWriter: FieldWriter {
         }
     }
     mutating func write(_ key: StaticString, _ value: Int64) throws {
-        field(key, valueBytes: JSONBodyWriter.maxIntegerBytes) { JSONBodyWriter.digits(value, into: $0) }
+        field(key, valueBytes: TextBytes.maxDecimalBytes) { TextBytes.decimal(value, at: $0) }
     }
     mutating func write(_ key: StaticString, _ value: UInt64) throws {
-        field(key, valueBytes: JSONBodyWriter.maxIntegerBytes) { JSONBodyWriter.digits(value, into: $0) }
+        field(key, valueBytes: TextBytes.maxDecimalBytes) { TextBytes.decimal(value, at: $0) }
     }
     mutating func write(_ key: StaticString, _ value: Double) throws {
         field(key)

@@ -79,25 +79,6 @@ struct JSONBodyEncoderTests {
         try expectSame(value, sourceLocation: sourceLocation)
     }
 
-    @Test func integersAtEveryWidth() {
-        var values: [Int64] = [0, -1, Int64.min, Int64.max]
-        var power: Int64 = 1
-        for _ in 0..<18 {
-            power *= 10
-            values += [power - 1, power, power + 1, -power, 1 - power]
-        }
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: JSONBodyWriter.maxIntegerBytes) { buffer in
-            for value in values {
-                let count = JSONBodyWriter.digits(value, into: buffer.baseAddress!)
-                #expect(String(decoding: UnsafeBufferPointer(rebasing: buffer[..<count]), as: UTF8.self)
-                        == String(value))
-            }
-            let count = JSONBodyWriter.digits(UInt64.max, into: buffer.baseAddress!)
-            #expect(String(decoding: UnsafeBufferPointer(rebasing: buffer[..<count]), as: UTF8.self)
-                    == String(UInt64.max))
-        }
-    }
-
     @Test func polledViewsWrittenFieldByField() throws {
         try expectSameFields(Canned.statistics(id: 3, state: "live"))
         try expectSameFields(DeviceStatisticsView(id: 1, state: "stopped", since: nil, uptimeSeconds: 0,
