@@ -70,8 +70,7 @@ static inline int clinux_thread_has_effective_capability(int capability)
 }
 
 // Reason: sched_getcpu is declared only under _GNU_SOURCE. glibc answers it from rseq or the vDSO, without a
-// system call. The CPU the calling thread runs on, or -1 with errno set.
+// system call: the CPU the calling thread runs on, or -1 with errno set.
 extern int sched_getcpu(void);
-static inline int clinux_current_cpu(void) { return sched_getcpu(); }
 
 #endif

@@ -72,7 +72,7 @@ enum DeviceFamilies {
     private static let names: [[UInt8]] = families.map { Array($0.name.utf8) }
     private static let headers: [[UInt8]] = families.map { family in
         var bytes: [UInt8] = []
-        header(family.name, family.type, family.help, into: &bytes)
+        PrometheusText.header(family.name, family.type, family.help, into: &bytes)
         return bytes
     }
     private static let nbdOnly: [Bool] = families.map(\.nbdOnly)
@@ -88,11 +88,11 @@ enum DeviceFamilies {
         for device in devices {
             let start = labels.count
             labels.append(contentsOf: #"{id=""#.utf8)
-            append(UInt64(device.id), to: &labels)
+            labels.appendDecimal(device.id)
             labels.append(contentsOf: #"",name=""#.utf8)
-            appendEscaped(device.name, to: &labels)
+            PrometheusText.appendLabelValue(device.name, to: &labels)
             labels.append(contentsOf: #"",target=""#.utf8)
-            appendEscaped(device.target, to: &labels)
+            PrometheusText.appendLabelValue(device.target, to: &labels)
             labels.append(UInt8(ascii: "\""))
             labelRanges.append(start..<labels.count)
         }
@@ -140,7 +140,7 @@ enum DeviceFamilies {
                 }
             }
         }
-        header("ublkd_device_state", "gauge", stateHelp, into: &buffer)
+        PrometheusText.header("ublkd_device_state", "gauge", stateHelp, into: &buffer)
         labels.withUnsafeBufferPointer { labelBytes in
             for (row, device) in devices.enumerated() {
                 let label = UnsafeBufferPointer(rebasing: labelBytes[labelRanges[row]])
@@ -164,33 +164,5 @@ enum DeviceFamilies {
     /// `ublkd_device_state` (18 bytes), then `,state="live"} ` to follow the device's labels.
     private static let stateLines: [[UInt8]] = DaemonMetrics.deviceStates.map {
         Array("ublkd_device_state".utf8) + Array(#",state=""#.utf8) + Array($0.utf8) + Array("\"} ".utf8)
-    }
-
-    static func header(_ name: String, _ type: String, _ help: String, into buffer: inout [UInt8]) {
-        buffer.append(contentsOf: "# HELP ".utf8)
-        buffer.append(contentsOf: name.utf8)
-        buffer.append(UInt8(ascii: " "))
-        buffer.append(contentsOf: help.utf8)
-        buffer.append(contentsOf: "\n# TYPE ".utf8)
-        buffer.append(contentsOf: name.utf8)
-        buffer.append(UInt8(ascii: " "))
-        buffer.append(contentsOf: type.utf8)
-        buffer.append(UInt8(ascii: "\n"))
-    }
-
-    static func append(_ value: UInt64, to buffer: inout [UInt8]) {
-        buffer.appendInPlace(maxBytes: TextBytes.maxDecimalBytes) { TextBytes.decimal(value, at: $0) }
-    }
-
-    /// A label value as the format wants it: backslash, double quote and line feed escaped.
-    static func appendEscaped(_ text: String, to buffer: inout [UInt8]) {
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "\\"): buffer.append(contentsOf: #"\\"#.utf8)
-            case UInt8(ascii: "\""): buffer.append(contentsOf: #"\""#.utf8)
-            case UInt8(ascii: "\n"): buffer.append(contentsOf: #"\n"#.utf8)
-            default: buffer.append(byte)
-            }
-        }
     }
 }

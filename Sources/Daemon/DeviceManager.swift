@@ -19,11 +19,12 @@ public final class DeviceManager: Sendable {
     /// Serializes the short step that picks an id and writes the new row, so two creates cannot pick the same id.
     let reservation = Mutex(())
     let lastStart = Mutex<HealthView.StartReport?>(nil)
-    /// Why the store failed last (cleared by the next success): /health says degraded meanwhile. Set for good when
-    /// the devices could not be read at start, when every device operation answers `store_error`.
+    /// Why the store failed last (cleared by the next success): /health says degraded meanwhile. Kept for good
+    /// once `storeUnreadable`.
     let storeFault = Mutex<StoreFault?>(nil)
-    /// Whether `storeFault` holds the fault of a store unreadable at start, for good: asked by every request, read
-    /// without the lock (which two event loops answering polls would otherwise pass between them).
+    /// The device table could not be loaded at start: nothing the daemon shows would be true, and every device
+    /// operation answers `store_error`. Set under `storeFault`'s lock, never cleared; read without it, since every
+    /// request asks (and two event loops answering polls would otherwise pass that lock between them).
     private let storeUnreadable = Atomic(false)
     let patience: Patience
     public let metrics: DaemonMetrics
@@ -43,8 +44,6 @@ public final class DeviceManager: Sendable {
 
     struct StoreFault: Sendable {
         var message: String
-        /// The device table could not be loaded: nothing the daemon shows would be true.
-        var unreadable: Bool
     }
 
     package init(store: Store, backend: any DeviceBackend, logger: Logger,
@@ -65,9 +64,8 @@ public final class DeviceManager: Sendable {
 
     func checkStoreLoaded() throws(DaemonError) {
         guard storeUnreadable.load(ordering: .acquiring) else { return }
-        if let fault = storeFault.withLock({ $0 }), fault.unreadable {
-            throw .store(.database("the stored devices could not be read at start: \(fault.message)"))
-        }
+        let message = storeFault.withLock { $0?.message } ?? "unknown"
+        throw .store(.database("the stored devices could not be read at start: \(message)"))
     }
 
     func deviceLogger(_ id: UInt32) -> Logger {
@@ -110,16 +108,16 @@ public final class DeviceManager: Sendable {
         default:
             logger.error("state store failed: \(error)")
             storeFault.withLock { fault in
-                fault = StoreFault(message: error.description, unreadable: unreadable || fault?.unreadable == true)
+                if unreadable { storeUnreadable.store(true, ordering: .releasing) }
+                fault = StoreFault(message: error.description)
             }
-            if unreadable { storeUnreadable.store(true, ordering: .releasing) }
         }
         return .store(error)
     }
 
     private func clearStoreFault() {
         storeFault.withLock { fault in
-            if fault?.unreadable == false { fault = nil }
+            if !storeUnreadable.load(ordering: .relaxed) { fault = nil }
         }
     }
 

@@ -21,32 +21,30 @@ final class RequestTallies: Sendable {
     struct Tally {
         /// Requests by status, in the order first seen (a route answers with a few statuses at most).
         var statuses: [(status: Int, count: UInt64)] = []
-        /// Requests that took at most `bounds[i]` and more than `bounds[i - 1]`; the last one counts the slower.
+        /// Requests that took at most bound i and more than bound i - 1; the last one counts the slower.
         var buckets: [UInt64]
         var nanoseconds: Int64 = 0
 
         init(buckets: Int) { self.buckets = Array(repeating: 0, count: buckets + 1) }
 
         mutating func add(status: Int, bucket: Int, nanoseconds: Int64) {
-            if let index = statuses.firstIndex(where: { $0.status == status }) {
-                statuses[index].count += 1
-            } else {
-                statuses.append((status, 1))
-            }
+            count(status, 1)
             buckets[bucket] += 1
             self.nanoseconds &+= nanoseconds
         }
 
         mutating func merge(_ other: Tally) {
-            for (status, count) in other.statuses {
-                if let index = statuses.firstIndex(where: { $0.status == status }) {
-                    statuses[index].count += count
-                } else {
-                    statuses.append((status, count))
-                }
-            }
+            for (status, count) in other.statuses { self.count(status, count) }
             for index in buckets.indices { buckets[index] += other.buckets[index] }
             nanoseconds &+= other.nanoseconds
+        }
+
+        private mutating func count(_ status: Int, _ requests: UInt64) {
+            if let index = statuses.firstIndex(where: { $0.status == status }) {
+                statuses[index].count += requests
+            } else {
+                statuses.append((status, requests))
+            }
         }
     }
 
@@ -57,22 +55,23 @@ final class RequestTallies: Sendable {
     }
 
     /// The histogram's upper bounds, ascending.
-    let bounds: [Duration]
     private let boundNanoseconds: [Int64]
+    /// Each bucket's `le` label: the bound in seconds, then "+Inf".
+    private let bucketLabels: [String]
     private let shards: [Shard]
 
     init(bounds: [Duration], shards: Int) {
-        self.bounds = bounds
         boundNanoseconds = bounds.map(\.nanoseconds)
+        bucketLabels = bounds.map { String(Double($0.nanoseconds) / 1e9) } + ["+Inf"]
         self.shards = (0..<max(1, shards)).map { _ in Shard() }
     }
 
     func record(method: String, route: String, status: Int, duration: Duration) {
         let nanoseconds = duration.nanoseconds
         let bucket = boundNanoseconds.firstIndex { nanoseconds <= $0 } ?? boundNanoseconds.count
-        let cpu = Int(clinux_current_cpu())
+        let cpu = Int(sched_getcpu())
         let shard = shards[cpu >= 0 ? cpu % shards.count : 0]
-        let buckets = bounds.count
+        let buckets = boundNanoseconds.count
         shard.tallies.withLock { tallies in
             tallies[Series(method: method, route: route), default: Tally(buckets: buckets)]
                 .add(status: status, bucket: bucket, nanoseconds: nanoseconds)
@@ -82,9 +81,13 @@ final class RequestTallies: Sendable {
     /// Every shard's tallies summed, by series.
     func summed() -> [Series: Tally] {
         var total: [Series: Tally] = [:]
+        let buckets = boundNanoseconds.count
         for shard in shards {
-            let tallies = shard.tallies.withLock { $0 }
-            for (series, tally) in tallies { total[series, default: Tally(buckets: bounds.count)].merge(tally) }
+            // Summed under the lock, not copied out: a copy would make the shard's next request copy its whole
+            // table (copy on write).
+            shard.tallies.withLock { tallies in
+                for (series, tally) in tallies { total[series, default: Tally(buckets: buckets)].merge(tally) }
+            }
         }
         return total
     }
@@ -98,30 +101,29 @@ final class RequestTallies: Sendable {
     /// seconds, then `_sum` and `_count`).
     func write(into buffer: inout [UInt8]) {
         let series = summed().sorted { $0.key < $1.key }
-        DeviceFamilies.header(Self.requestsName, "counter", Self.requestsHelp, into: &buffer)
+        PrometheusText.header(Self.requestsName, "counter", Self.requestsHelp, into: &buffer)
         for (key, tally) in series {
             for (status, count) in tally.statuses.sorted(by: { $0.status < $1.status }) {
                 buffer.append(contentsOf: Self.requestsName.utf8)
                 labels(key, into: &buffer)
                 buffer.append(contentsOf: #",status=""#.utf8)
-                DeviceFamilies.append(UInt64(max(0, status)), to: &buffer)
+                buffer.appendDecimal(status)
                 buffer.append(contentsOf: "\"} ".utf8)
-                DeviceFamilies.append(count, to: &buffer)
+                buffer.appendDecimal(count)
                 buffer.append(UInt8(ascii: "\n"))
             }
         }
-        DeviceFamilies.header(Self.durationName, "histogram", Self.durationHelp, into: &buffer)
-        let limits = bounds.map { String(Double($0.nanoseconds) / 1e9) } + ["+Inf"]
+        PrometheusText.header(Self.durationName, "histogram", Self.durationHelp, into: &buffer)
         for (key, tally) in series {
             var cumulative: UInt64 = 0
-            for (limit, count) in zip(limits, tally.buckets) {
+            for (limit, count) in zip(bucketLabels, tally.buckets) {
                 cumulative += count
                 buffer.append(contentsOf: (Self.durationName + "_bucket").utf8)
                 labels(key, into: &buffer)
                 buffer.append(contentsOf: #",le=""#.utf8)
                 buffer.append(contentsOf: limit.utf8)
                 buffer.append(contentsOf: "\"} ".utf8)
-                DeviceFamilies.append(cumulative, to: &buffer)
+                buffer.appendDecimal(cumulative)
                 buffer.append(UInt8(ascii: "\n"))
             }
             buffer.append(contentsOf: (Self.durationName + "_sum").utf8)
@@ -130,7 +132,7 @@ final class RequestTallies: Sendable {
             buffer.append(contentsOf: (Self.durationName + "_count").utf8)
             labels(key, into: &buffer)
             buffer.append(contentsOf: "} ".utf8)
-            DeviceFamilies.append(cumulative, to: &buffer)
+            buffer.appendDecimal(cumulative)
             buffer.append(UInt8(ascii: "\n"))
         }
     }
@@ -138,9 +140,9 @@ final class RequestTallies: Sendable {
     /// `{method="GET",route="/devices/{id}/stats"`, left open for the family's own labels.
     private func labels(_ series: Series, into buffer: inout [UInt8]) {
         buffer.append(contentsOf: #"{method=""#.utf8)
-        DeviceFamilies.appendEscaped(series.method, to: &buffer)
+        PrometheusText.appendLabelValue(series.method, to: &buffer)
         buffer.append(contentsOf: #"",route=""#.utf8)
-        DeviceFamilies.appendEscaped(series.route, to: &buffer)
+        PrometheusText.appendLabelValue(series.route, to: &buffer)
         buffer.append(UInt8(ascii: "\""))
     }
 }

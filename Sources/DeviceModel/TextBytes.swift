@@ -17,6 +17,12 @@ extension Array where Element == UInt8 {
             }
         }
     }
+
+    /// `value` in decimal.
+    @inlinable
+    public mutating func appendDecimal<T: BinaryInteger>(_ value: T) {
+        appendInPlace(maxBytes: TextBytes.maxDecimalBytes) { TextBytes.decimal(value, at: $0) }
+    }
 }
 
 /// Pieces of text written at a pointer (inside `appendInPlace`), each returning how many bytes it wrote.

@@ -40,7 +40,7 @@ final class JSONBodyWriter {
     }
 
     func integer<T: BinaryInteger>(_ value: T) {
-        out.appendInPlace(maxBytes: TextBytes.maxDecimalBytes) { TextBytes.decimal(value, at: $0) }
+        out.appendDecimal(value)
     }
 
     func double(_ value: Double) throws {

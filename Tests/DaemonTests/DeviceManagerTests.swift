@@ -284,5 +284,9 @@ struct DeviceManagerTests {
         #expect(throws: APIError(.storeError, "the state store failed; see the daemon log")) {
             try manager.listDevices()
         }
+        // A later read that works (the history) does not make the unread devices true.
+        _ = try manager.historyPage(deviceID: nil, limit: 1, before: nil)
+        #expect(manager.health().store != nil)
+        #expect(throws: DaemonError.self) { try manager.list() }
     }
 }
