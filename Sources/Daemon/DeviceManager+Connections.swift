@@ -10,7 +10,7 @@ extension DeviceManager {
     func watchConnections(until stopping: borrowing Atomic<Bool>, every interval: Duration = .milliseconds(500)) {
         var seen: [UInt32: ConnectionStatus] = [:]
         while !stopping.load(ordering: .relaxed) {
-            let served = devices.withLock { Array($0.values) }
+            let served = devices.withLock { $0.ordered }
             var present = Set<UInt32>()
             for managed in served {
                 guard let device = managed.state.device, let now = device.connectionStatus else { continue }

@@ -169,7 +169,7 @@ extension DeviceManager {
     /// Hands every served device over to the driver for the next ublkd: the queue threads leave and, for devices
     /// with user recovery, the driver holds their I/O until a new server recovers them.
     func handOver() {
-        let served = devices.withLock { Array($0.values) }
+        let served = devices.withLock { $0.ordered }
         for managed in served {
             guard let device = managed.state.device else { continue }
             device.handOver()

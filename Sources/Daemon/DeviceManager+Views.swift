@@ -8,8 +8,7 @@ import Store
 extension DeviceManager {
     func list() throws(DaemonError) -> [DeviceView] {
         try checkStoreLoaded()
-        let all = devices.withLock { Array($0.values) }
-        return all.sorted { $0.id < $1.id }.map(view)
+        return devices.withLock { $0.ordered }.map(view)
     }
 
     func deviceView(id: UInt32) throws(DaemonError) -> DeviceView {
@@ -81,7 +80,7 @@ extension DeviceManager {
         // Counted in a short list rather than a dictionary: a handful of states, and /health is polled.
         var counts: [(state: String, count: Int)] = []
         let unmanaged = devices.withLock { table in
-            for device in table.values {
+            for device in table.ordered {
                 let state = device.shownStateName
                 if let index = counts.firstIndex(where: { $0.state == state }) {
                     counts[index].count += 1
@@ -112,8 +111,7 @@ extension DeviceManager {
 
     /// The Prometheus exposition: every stored device with the same counters `/stats` reads.
     public func metricsExposition() -> [UInt8] {
-        let all = devices.withLock { Array($0.values) }
-        let samples = all.sorted { $0.id < $1.id }.map { managed in
+        let samples = devices.withLock { $0.ordered }.map { managed in
             let fields = managed.snapshot
             return DaemonMetrics.DeviceSample(
                 id: fields.record.id, name: fields.record.name, target: fields.record.definition.target.kind.rawValue,

@@ -15,7 +15,7 @@ public final class DeviceManager: Sendable {
     let store: Store
     let backend: any DeviceBackend
     let logger: Logger
-    let devices = Mutex<[UInt32: ManagedDevice]>([:])
+    let devices = Mutex(DeviceTable())
     /// Serializes the short step that picks an id and writes the new row, so two creates cannot pick the same id.
     let reservation = Mutex(())
     let lastStart = Mutex<HealthView.StartReport?>(nil)

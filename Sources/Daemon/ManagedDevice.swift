@@ -10,9 +10,6 @@ final class ManagedDevice: Sendable {
     let id: UInt32
     private let fields: Mutex<Fields>
     private let busy = Mutex(false)
-    /// The view last shown, and what it was built from: `GET /devices` is polled far more often than any device
-    /// changes.
-    private let shown = Mutex<Shown?>(nil)
 
     struct Fields {
         var record: DeviceRecord
@@ -20,10 +17,13 @@ final class ManagedDevice: Sendable {
         var recoveries: EventSummary
         /// Counts the changes to the fields above (every change goes through a method of ManagedDevice).
         fileprivate(set) var version: UInt64 = 0
+        /// The view last shown, and what it was built from: `GET /devices` is polled far more often than any
+        /// device changes. Kept under the same lock as the fields, so a poll takes one lock per device.
+        fileprivate var shown: Shown?
     }
 
     /// A reference, so that a lookup copies neither the view nor the status.
-    private final class Shown: Sendable {
+    fileprivate final class Shown: Sendable {
         let version: UInt64
         let connection: ConnectionStatus?
         let view: DeviceView
@@ -70,16 +70,23 @@ final class ManagedDevice: Sendable {
     }
 
     /// The view `build` makes of the fields and the served device's connection, built again only when either
-    /// changed since the last one. The version is read before the fields, so a view is never kept under a version
-    /// newer than the fields it was built from: at worst it is built once more.
+    /// changed since the last one. The fields and their version are read under one lock, so a view is kept under
+    /// the version it was built from, and never over a newer one.
     func view(_ build: (Fields, ConnectionStatus?) -> DeviceView) -> DeviceView {
-        let (version, device) = fields.withLock { ($0.version, $0.runtime.device) }
-        let connection = device?.connectionStatus
-        if let last = shown.withLock({ $0 }), last.version == version, last.connection == connection {
+        let kept = fields.withLock { fields -> DeviceView? in
+            guard let last = fields.shown, last.version == fields.version,
+                  last.connection == fields.runtime.device?.connectionStatus else { return nil }
             return last.view
         }
-        let view = build(snapshot, connection)
-        shown.withLock { $0 = Shown(version: version, connection: connection, view: view) }
+        if let kept { return kept }
+        let (current, connection) = fields.withLock { ($0, $0.runtime.device?.connectionStatus) }
+        let view = build(current, connection)
+        fields.withLock { fields in
+            // Not over a view of a newer version that another poll kept meanwhile.
+            if fields.version == current.version {
+                fields.shown = Shown(version: current.version, connection: connection, view: view)
+            }
+        }
         return view
     }
 

@@ -5,7 +5,7 @@ import Foundation
 ///
 /// Its fields sit behind one reference, copied on write: a listing hands each device's view on several times
 /// before it becomes bytes, and a copy then costs one retain instead of one per string, and two copies of one view
-/// are equal at a pointer comparison (`GET /devices` compares every view with the one it showed last).
+/// are equal at a pointer comparison (`GET /devices` compares every view with the ones it listed last).
 public struct DeviceView: Encodable, Sendable, Equatable {
     private var storage: Storage
 
