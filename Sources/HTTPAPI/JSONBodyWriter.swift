@@ -125,21 +125,19 @@ final class JSONBodyWriter {
 
     /// ISO 8601 in UTC to the second, as Foundation's `.iso8601` strategy writes it: 2026-01-31T09:05:00Z.
     func date(_ date: Date) {
-        var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
+        let time = UTCTime(secondsSinceEpoch: Int64(date.timeIntervalSince1970.rounded(.down)))
         out.append(UInt8(ascii: "\""))
-        padded(Int(parts.tm_year) + 1900, 4)
+        padded(time.year, 4)
         out.append(UInt8(ascii: "-"))
-        padded(Int(parts.tm_mon) + 1, 2)
+        padded(time.month, 2)
         out.append(UInt8(ascii: "-"))
-        padded(Int(parts.tm_mday), 2)
+        padded(time.day, 2)
         out.append(UInt8(ascii: "T"))
-        padded(Int(parts.tm_hour), 2)
+        padded(time.hour, 2)
         out.append(UInt8(ascii: ":"))
-        padded(Int(parts.tm_min), 2)
+        padded(time.minute, 2)
         out.append(UInt8(ascii: ":"))
-        padded(Int(parts.tm_sec), 2)
+        padded(time.second, 2)
         literal("Z\"")
     }
 

@@ -15,9 +15,10 @@ import UblkABI
 //
 //   api-bench-harness --listen 127.0.0.1:PORT [--devices N] [--api-threads N] [--api-nice N] [--log-level LEVEL]
 // Prints "listening <port>" once it serves; SIGTERM or SIGINT stops it.
-//   api-bench-harness --handler-only [--devices N] [--path PATH] [--threads N]
+//   api-bench-harness --handler-only [--devices N] [--path PATH] [--threads N] [--batches N]
 // Prints how long the router takes to answer each polled route, without sockets (median of 50 batches of 1000
-// calls, one thread): the part of a request that is ublkd's own code.
+// calls): the part of a request that is ublkd's own code. --threads: that many threads call it at once, each
+// printing its own median (what two event loops cost each other); --batches: more of them, long enough to profile.
 
 /// The kernel side of devices that live only in this process: the driver's view of a device this daemon serves,
 /// and per-queue counters read through the engine's own `QueueCounters`.
@@ -145,6 +146,7 @@ do {
     if CommandLine.arguments.contains("--handler-only") {
         let router = Router(service: manager, token: nil)
         let handlerThreads = option("--threads").flatMap { Int($0) } ?? 1
+        let batchCount = option("--batches").flatMap { Int($0) } ?? 50
         let paths = option("--path").map { [$0] } ?? ["/health", "/devices/7/stats", "/devices", "/metrics"]
         for path in paths {
             let request = HTTPRequest(method: "GET", path: path)
@@ -153,7 +155,7 @@ do {
             let medians = Mutex<[Duration]>([])
             DispatchQueue.concurrentPerform(iterations: handlerThreads) { _ in
                 var batches: [Duration] = []
-                for _ in 0..<50 {
+                for _ in 0..<batchCount {
                     let start = ContinuousClock.now
                     for _ in 0..<calls { precondition(router.handle(request).status == 200) }
                     batches.append((ContinuousClock.now - start) / calls)
