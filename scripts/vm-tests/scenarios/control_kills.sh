@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # kill -9 of ublkd at a random moment 0-400 ms into a control request (create with a new file, create null,
-# delete, stop, start, and resize where the kernel has UPDATE_SIZE), 30 cycles; after each restart the store and
-# the kernel must agree: every device live with its kernel device or stopped without one, no kernel device
-# without a row, no backing file an interrupted create made that no device owns, no device stuck between states,
-# the disk's size the stored one, and another device's data untouched.
+# create nbd, delete, stop, start, and resize where the kernel has UPDATE_SIZE), 30 cycles; after each restart the
+# store and the kernel must agree: every device live with its kernel device or stopped without one, no kernel
+# device without a row, no backing file an interrupted create made that no device owns, no device stuck between
+# states, the disk's size the stored one, and another device's data untouched.
 . "$(dirname "$0")/../lib.sh"
 
 cycles=${UBLKD_KILL_CYCLES:-30}
@@ -12,8 +12,11 @@ rm -rf "$files" && mkdir -p "$files"
 start_daemon
 api GET /health
 # A delete after each create keeps the device count (and so each restart) small.
-ops=(create_file delete create_null delete stop start)
+ops=(create_file delete create_null delete create_nbd delete stop start)
 jq -e '.kernel.features | index("UPDATE_SIZE")' <<<"$BODY" >/dev/null && ops+=(resize)
+# The nbd creates' server: a create connects to it before ADD_DEV, and every restart connects again.
+command -v nbdkit >/dev/null || { fail "nbdkit is needed (scripts/install-deps test installs it)"; finish; }
+nbdkit --port 10821 --ipaddr 127.0.0.1 --pidfile "$WORK/export.pid" memory 64M || { fail "nbdkit did not start"; finish; }
 
 create_device '{"name":"bystander","target":"file","path":"'"$files"'/bystander.img","size":"32MiB","create":true}'
 bystander=$DEV_ID
@@ -137,6 +140,10 @@ for ((c = 1; c <= cycles; c++)); do
         n=$((n + 1))
         request=(POST /devices '{"name":"c'"$n"'","target":"null","size":"1GiB"}')
         ;;
+    create_nbd)
+        n=$((n + 1))
+        request=(POST /devices '{"name":"c'"$n"'","target":"nbd","uri":"nbd://127.0.0.1:10821/"}')
+        ;;
     delete | stop | resize)
         subject live || continue
         case $op in
@@ -177,4 +184,5 @@ check "the bystander's data is intact" sh -c "head -c 8388608 '$(field .block_de
 say "after $cycles cycles: orphan kernel devices $orphan_kernel, orphan files $orphan_files, stuck devices $stuck, mismatches $mismatches"
 expect_eq "$orphan_kernel $orphan_files $stuck $mismatches" "0 0 0 0" "store and kernel agree after every kill"
 rm -rf "$files"
+kill "$(cat "$WORK/export.pid")"
 finish
