@@ -24,14 +24,6 @@ public enum JSONBodyEncoder {
         return writer.out
     }
 
-    /// `value` as it reads nested `depth` levels deep in a larger document (its lines indented to match); nil for a
-    /// value only Foundation can write.
-    static func encode<T: Encodable>(_ value: T, depth: Int) throws -> [UInt8]? {
-        let writer = JSONBodyWriter()
-        try writer.value(value, JSONValueEncoder(writer: writer, depth: depth))
-        return writer.needsFoundation ? nil : writer.out
-    }
-
     /// Foundation's encoder with the same options: the fallback, and the reference the tests compare with.
     public static func foundationEncoder() -> JSONEncoder {
         let encoder = JSONEncoder()
