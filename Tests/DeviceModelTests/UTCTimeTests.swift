@@ -1,5 +1,5 @@
 import Glibc
-@testable import HTTPAPI
+@testable import DeviceModel
 import Testing
 
 @Suite("UTCTime: calendar fields by arithmetic, as gmtime_r gives them")
