@@ -144,14 +144,14 @@ enum DeviceFamilies {
         labels.withUnsafeBufferPointer { labelBytes in
             for (row, device) in devices.enumerated() {
                 let label = UnsafeBufferPointer(rebasing: labelBytes[labelRanges[row]])
-                for (name, line) in zip(DaemonMetrics.deviceStates, stateLines) {
+                for (kind, line) in zip(RuntimeState.Kind.allCases, stateLines) {
                     line.withUnsafeBufferPointer { line in
                         // SAFETY: the line's two parts around the labels, the 0 or 1 and the line feed.
                         buffer.appendInPlace(maxBytes: line.count + label.count + 2) { target in
                             var at = TextBytes.copy(UnsafeBufferPointer(rebasing: line[..<18]), to: target)
                             at += TextBytes.copy(label, to: target + at)
                             at += TextBytes.copy(UnsafeBufferPointer(rebasing: line[18...]), to: target + at)
-                            target[at] = UInt8(ascii: name == device.state ? "1" : "0")
+                            target[at] = UInt8(ascii: kind == device.state ? "1" : "0")
                             target[at + 1] = UInt8(ascii: "\n")
                             return at + 2
                         }
@@ -161,8 +161,9 @@ enum DeviceFamilies {
         }
     }
 
-    /// `ublkd_device_state` (18 bytes), then `,state="live"} ` to follow the device's labels.
-    private static let stateLines: [[UInt8]] = DaemonMetrics.deviceStates.map {
-        Array("ublkd_device_state".utf8) + Array(#",state=""#.utf8) + Array($0.utf8) + Array("\"} ".utf8)
+    /// `ublkd_device_state` (18 bytes), then `,state="live"} ` to follow the device's labels; one line for every
+    /// state a device can be shown in, so that a dashboard can count by state.
+    private static let stateLines: [[UInt8]] = RuntimeState.Kind.allCases.map {
+        Array("ublkd_device_state".utf8) + Array(#",state=""#.utf8) + Array($0.name.utf8) + Array("\"} ".utf8)
     }
 }

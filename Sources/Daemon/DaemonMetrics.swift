@@ -19,7 +19,7 @@ public final class DaemonMetrics: Sendable {
         var id: UInt32
         var name: String
         var target: String
-        var state: String
+        var state: RuntimeState.Kind
         var sizeBytes: UInt64
         var counters: IOCounters?
         /// A network target's connections (nil for the others, and while not served).
@@ -29,8 +29,6 @@ public final class DaemonMetrics: Sendable {
         var lastRecoverySeconds = 0.0
     }
 
-    /// Every state a device can be shown in; each gets its own 0/1 series so a dashboard can count by state.
-    public static let deviceStates = ["creating", "live", "quiesced", "recovering", "stopped", "failed"]
 
     let registry = PrometheusCollectorRegistry()
     let factory: PrometheusMetricsFactory

@@ -27,8 +27,9 @@ package protocol DeviceBackend: Sendable {
     func backingFileSize(_ path: String) -> UInt64?
     /// What an NBD export offers, from a connection made and closed for the asking.
     func probeExport(_ uri: String) throws(EngineError) -> NBDExport
-    /// Ids of every device the driver has (sysfs: no control command), for picking a free one.
-    func kernelDeviceIDs() -> Set<UInt32>
+    /// Ids of every device the driver has (sysfs: no control command), ascending: for picking a free one, and for
+    /// /health to walk beside the device table (in id order too) without hashing either.
+    func kernelDeviceIDs() -> [UInt32]
 }
 
 /// A device this process serves, as the daemon needs it.

@@ -87,7 +87,7 @@ extension DeviceManager {
     /// and registers the device as being created.
     func reserve(_ definition: DeviceDefinition, madeBackingFile: Bool) throws(DaemonError) -> ManagedDevice {
         try reservation.withLock { _ throws(DaemonError) -> ManagedDevice in
-            let inUse = backend.kernelDeviceIDs().union(devices.withLock { Set($0.ids) })
+            let inUse = Set(backend.kernelDeviceIDs()).union(devices.withLock { $0.ids })
             let now = Date()
             let record = try write { transaction in
                 if try transaction.device(named: definition.name) != nil {

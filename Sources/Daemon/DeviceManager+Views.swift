@@ -30,7 +30,7 @@ extension DeviceManager {
         var error: String?
         if case .failed(let reason) = fields.runtime { error = reason }
         return DeviceView(
-            id: record.id, definition: shown, state: Self.shownState(fields.runtime, connection),
+            id: record.id, definition: shown, state: Self.shownState(fields.runtime, connection).name,
             desiredState: record.desiredState.rawValue, blockDevice: device?.blockDevicePath,
             backingIO: device?.ioDescription, error: Self.connectionProblem(connection, record) ?? error ?? record.lastError,
             recoveries: fields.recoveries.count, lastRecovery: fields.recoveries.last.map(EventView.init),
@@ -38,8 +38,8 @@ extension DeviceManager {
     }
 
     /// A device whose server has been unreachable past its reconnect timeout serves only errors: it shows failed.
-    static func shownState(_ runtime: RuntimeState, _ connection: ConnectionStatus?) -> String {
-        connection?.state == .failing ? RuntimeState.failed("").name : runtime.name
+    static func shownState(_ runtime: RuntimeState, _ connection: ConnectionStatus?) -> RuntimeState.Kind {
+        connection?.state == .failing ? .failed : runtime.kind
     }
 
     static func connectionProblem(_ connection: ConnectionStatus?, _ record: DeviceRecord) -> String? {
@@ -77,22 +77,20 @@ extension DeviceManager {
     public func health() -> HealthView {
         let features = try? backend.features()
         let kernelIDs = backend.kernelDeviceIDs()
-        // Counted in a short list rather than a dictionary: a handful of states, and /health is polled.
-        var counts: [(state: String, count: Int)] = []
-        let unmanaged = devices.withLock { table in
-            for device in table.ordered {
-                let state = device.shownStateName
-                if let index = counts.firstIndex(where: { $0.state == state }) {
-                    counts[index].count += 1
-                } else {
-                    counts.append((state, 1))
-                }
-            }
-            var unmanaged: [UInt32] = []
-            for id in kernelIDs where table[id] == nil { unmanaged.append(id) }
-            return unmanaged.sorted()
+        let ordered = devices.withLock { $0.ordered }
+        // Both lists ascend by id: one walk finds the kernel's devices the table lacks.
+        var unmanaged: [UInt32] = []
+        var next = 0
+        for id in kernelIDs {
+            while next < ordered.count && ordered[next].id < id { next += 1 }
+            if next == ordered.count || ordered[next].id != id { unmanaged.append(id) }
         }
-        let byState = Dictionary(uniqueKeysWithValues: counts.map { ($0.state, $0.count) })
+        var counts = [Int](repeating: 0, count: RuntimeState.Kind.allCases.count)
+        for device in ordered { counts[device.shownState.rawValue] += 1 }
+        var byState: [String: Int] = [:]
+        for kind in RuntimeState.Kind.allCases where counts[kind.rawValue] > 0 {
+            byState[kind.name] = counts[kind.rawValue]
+        }
         let fault = storeFault.withLock { $0 }
         var messages: [String] = []
         if features == nil { messages.append("ublk driver unavailable: run `modprobe ublk_drv` as root") }

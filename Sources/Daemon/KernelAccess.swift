@@ -115,5 +115,5 @@ final class KernelAccess: DeviceBackend {
 
     func probeExport(_ uri: String) throws(EngineError) -> NBDExport { try NBDTarget.probe(uri: uri) }
 
-    func kernelDeviceIDs() -> Set<UInt32> { KernelInventory.deviceIDs() }
+    func kernelDeviceIDs() -> [UInt32] { KernelInventory.deviceIDs() }
 }

@@ -4,17 +4,22 @@ import Glibc
 enum KernelInventory {
     /// Ids of every ublk device the driver has, from `/sys/class/ublk-char/ublkc<id>`. Read with readdir: /health
     /// asks on every poll, and FileManager's listing costs several times more.
-    static func deviceIDs() -> Set<UInt32> {
+    static func deviceIDs() -> [UInt32] {
         guard let directory = opendir("/sys/class/ublk-char") else { return [] }
         defer { closedir(directory) }
-        var ids = Set<UInt32>()
+        var ids: [UInt32] = []
         while let entry = readdir(directory) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { bytes in
-                String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
-            }
-            if name.hasPrefix("ublkc"), let id = UInt32(name.dropFirst(5)) { ids.insert(id) }
+            let id = withUnsafeBytes(of: entry.pointee.d_name) { Self.deviceID(entryName: $0) }
+            if let id { ids.append(id) }
         }
-        return ids
+        return ids.sorted()
+    }
+
+    /// The id in a directory entry's name (NUL-terminated) "ublkc<id>"; nil for any other name.
+    static func deviceID(entryName: UnsafeRawBufferPointer) -> UInt32? {
+        let name = entryName.prefix { $0 != 0 }
+        guard name.starts(with: "ublkc".utf8) else { return nil }
+        return UInt32(String(decoding: name.dropFirst(5), as: UTF8.self))
     }
 
     /// The kernel release, which cannot change while the daemon runs.

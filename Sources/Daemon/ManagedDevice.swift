@@ -47,9 +47,9 @@ final class ManagedDevice: Sendable {
         set { change { $0.runtime = newValue } }
     }
 
-    /// The state's name as the views show it (`DeviceManager.shownState`), read in place: /health asks it of every
-    /// device on every poll, and a copy of the whole state would cost more than the answer.
-    var shownStateName: String {
+    /// The state as the views show it (`DeviceManager.shownState`), read in place: /health asks it of every device
+    /// on every poll, and a copy of the whole state would cost more than the answer.
+    var shownState: RuntimeState.Kind {
         fields.withLock { DeviceManager.shownState($0.runtime, $0.runtime.device?.connectionStatus) }
     }
 

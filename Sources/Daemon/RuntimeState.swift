@@ -13,16 +13,36 @@ enum RuntimeState: Sendable {
     /// The daemon could not bring it where it should be; the reason is shown, and recover/start/delete may follow.
     case failed(String)
 
-    var name: String {
-        switch self {
-        case .creating: "creating"
-        case .live: "live"
-        case .quiesced: "quiesced"
-        case .recovering: "recovering"
-        case .stopped: "stopped"
-        case .failed: "failed"
+    /// The state without what it carries: what the API, /health and the metrics name it by. /health counts
+    /// devices by it and /metrics writes a 0/1 line per kind for every device, on every poll: cases compare as
+    /// integers, where their names would compare as strings.
+    enum Kind: Int, CaseIterable, Sendable {
+        case creating, live, quiesced, recovering, stopped, failed
+
+        var name: String {
+            switch self {
+            case .creating: "creating"
+            case .live: "live"
+            case .quiesced: "quiesced"
+            case .recovering: "recovering"
+            case .stopped: "stopped"
+            case .failed: "failed"
+            }
         }
     }
+
+    var kind: Kind {
+        switch self {
+        case .creating: .creating
+        case .live: .live
+        case .quiesced: .quiesced
+        case .recovering: .recovering
+        case .stopped: .stopped
+        case .failed: .failed
+        }
+    }
+
+    var name: String { kind.name }
 
     var device: (any ServedDevice)? {
         if case .live(let device) = self { return device }

@@ -71,7 +71,7 @@ final class InProcessBackend: DeviceBackend {
         throw .invalidConfiguration("the harness has no NBD client")
     }
 
-    func kernelDeviceIDs() -> Set<UInt32> { served.withLock { Set($0.keys) } }
+    func kernelDeviceIDs() -> [UInt32] { served.withLock { $0.keys.sorted() } }
 }
 
 final class InProcessDevice: ServedDevice {

@@ -16,11 +16,11 @@ private func samples(_ bytes: [UInt8]) -> [String: Double] {
     return result
 }
 
-private func device(_ id: UInt32, name: String = "db", state: String = "live", reads: UInt64 = 0,
+private func device(_ id: UInt32, name: String = "db", state: RuntimeState.Kind = .live, reads: UInt64 = 0,
                     written: UInt64 = 0) -> DaemonMetrics.DeviceSample {
     DaemonMetrics.DeviceSample(
         id: id, name: name, target: "file", state: state, sizeBytes: 1 << 30,
-        counters: state == "live" ? IOCounters(reads: reads, writeBytes: written, inFlight: 3, ringEnters: 6) : nil)
+        counters: state == .live ? IOCounters(reads: reads, writeBytes: written, inFlight: 3, ringEnters: 6) : nil)
 }
 
 @Suite("DaemonMetrics: the Prometheus exposition")
@@ -66,7 +66,7 @@ struct DaemonMetricsTests {
 
     @Test func stoppedDeviceShowsItsStateAndZeroCounters() {
         let metrics = DaemonMetrics(version: "1")
-        let scraped = samples(metrics.render(devices: [device(7, state: "stopped")], driverAvailable: true))
+        let scraped = samples(metrics.render(devices: [device(7, state: .stopped)], driverAvailable: true))
         let labels = #"id="7",name="db",target="file""#
         #expect(scraped["ublkd_device_state{\(labels),state=\"stopped\"}"] == 1)
         #expect(scraped["ublkd_device_reads_total{\(labels)}"] == 0)

@@ -15,11 +15,11 @@ struct DashboardTests {
         metrics.recordRecovery(kind: "crash_recovery", outcome: "ok", duration: .milliseconds(300))
         metrics.recordRequest(method: "GET", route: "/devices", status: 200, duration: .milliseconds(1))
         let file = DaemonMetrics.DeviceSample(
-            id: 0, name: "db", target: "file", state: "live", sizeBytes: 1 << 30,
+            id: 0, name: "db", target: "file", state: .live, sizeBytes: 1 << 30,
             counters: IOCounters(reads: 1, writeBytes: 4096, inFlight: 1), recoveries: 1,
             lastRecoverySeconds: 0.3)
         let nbd = DaemonMetrics.DeviceSample(
-            id: 1, name: "vol", target: "nbd", state: "live", sizeBytes: 1 << 30, counters: IOCounters(),
+            id: 1, name: "vol", target: "nbd", state: .live, sizeBytes: 1 << 30, counters: IOCounters(),
             connection: ConnectionStatus(state: .connected, disconnects: 0, reconnects: 0))
         let text = String(decoding: metrics.render(devices: [file, nbd], driverAvailable: true), as: UTF8.self)
         var names: [String: Set<String>] = [:]

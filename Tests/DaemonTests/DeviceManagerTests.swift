@@ -113,6 +113,18 @@ struct DeviceManagerTests {
         #expect(try store.events(deviceID: id, limit: 10).map(\.kind) == ["deleted", "started", "stopped", "created"])
     }
 
+    @Test func healthCountsDevicesByStateAndNamesTheKernelDevicesOfOthers() throws {
+        let manager = try manager()
+        for id: UInt32 in [5, 1] { backend.addForeignDevice(id) }
+        let ids = try (0..<3).map { try manager.create(Self.fileRequest("d\($0)", path: "/srv/d\($0).img")).id }
+        #expect(ids == [0, 2, 3])
+        _ = try manager.stop(id: 2)
+        let health = manager.health()
+        #expect(health.devices == ["live": 2, "stopped": 1])
+        #expect(health.unmanagedDevices == [1, 5])
+        #expect(health.status == "ok")
+    }
+
     @Test func aRecoveryTheDriverRefusesRebuilds() throws {
         let first = try manager()
         let id = try first.create(Self.nullRequest).id

@@ -64,6 +64,13 @@ final class FakeBackend: DeviceBackend, @unchecked Sendable {
 
     func freezeRecovery(of id: UInt32) { state.withLock { $0.frozenRecovery = id } }
 
+    /// A kernel device another ublk server made and serves: no row of ours names it.
+    func addForeignDevice(_ id: UInt32) {
+        state.withLock {
+            $0.kernel[id] = KernelEntry(state: .live, flags: [], serverPID: 4242, serverAlive: true, sizeBytes: 4096)
+        }
+    }
+
     /// The daemon died: every device it served loses its server. With user recovery the driver quiesces it; without,
     /// it goes DEAD. A frozen step stays frozen (its thread is the dead daemon's).
     func crashDaemon() {
@@ -203,7 +210,7 @@ final class FakeBackend: DeviceBackend, @unchecked Sendable {
 
     func backingFileSize(_ path: String) -> UInt64? { state.withLock { $0.files[path] } }
 
-    func kernelDeviceIDs() -> Set<UInt32> { state.withLock { Set($0.kernel.keys) } }
+    func kernelDeviceIDs() -> [UInt32] { state.withLock { $0.kernel.keys.sorted() } }
 
     func probeExport(_ uri: String) throws(EngineError) -> NBDExport {
         throw .network(what: "connecting to the export", message: "the fake has no NBD server", errno: .notSupported)
