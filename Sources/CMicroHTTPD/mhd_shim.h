@@ -23,7 +23,7 @@ static inline struct MHD_Daemon *cmhd_start(unsigned int extra_flags, const stru
                                             unsigned int threads, MHD_AccessHandlerCallback handler,
                                             void *handler_context, MHD_RequestCompletedCallback completed,
                                             void *completed_context, unsigned int connection_limit,
-                                            unsigned int connection_timeout)
+                                            unsigned int connection_timeout, size_t connection_memory)
 {
     unsigned int port = 0;
     if (address->sa_family == AF_INET)
@@ -40,6 +40,7 @@ static inline struct MHD_Daemon *cmhd_start(unsigned int extra_flags, const stru
                             MHD_OPTION_NOTIFY_COMPLETED, completed, completed_context,
                             MHD_OPTION_CONNECTION_LIMIT, connection_limit,
                             MHD_OPTION_CONNECTION_TIMEOUT, connection_timeout,
+                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, connection_memory,
                             MHD_OPTION_ARRAY, pool,
                             MHD_OPTION_END);
 }

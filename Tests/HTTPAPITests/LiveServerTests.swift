@@ -68,6 +68,20 @@ struct LiveServerTests {
         #expect(live.service.calls.count == 2)
     }
 
+    /// The connection's memory pool is smaller than libmicrohttpd's default (`HTTPServer.connectionMemoryBytes`):
+    /// 6 KiB of headers (a browser's with many cookies) still fit, and longer ones get a 4xx, not a hang or a reset.
+    @Test func longHeadersFitTheConnectionPoolAndLongerOnesAreRefused() throws {
+        let live = try LiveServer(token: "t0k")
+        let filler = String(repeating: "c", count: 6 * 1024)
+        let fits = try live.send("GET", "/health", headers: ["Authorization": "Bearer t0k", "Cookie": filler])
+        #expect(fits.status == 200)
+        let tooLong = String(repeating: "c", count: HTTPServer.connectionMemoryBytes)
+        let refused = try live.send("GET", "/health", headers: ["Authorization": "Bearer t0k", "Cookie": tooLong])
+        #expect((400..<500).contains(refused.status))
+        #expect(try live.send("GET", "/health", headers: ["Authorization": "Bearer t0k"]).status == 200)
+        #expect(live.service.calls == [.health, .health])
+    }
+
     @Test(arguments: [1, 2])
     func burstOf200RequestsFrom16ThreadsIsAnsweredCorrectly(eventLoops: Int) throws {
         let live = try LiveServer(threads: eventLoops)
