@@ -67,12 +67,14 @@ public final class Router: Sendable {
     public static let maxBodyBytes = 64 * 1024
 
     let service: any DeviceService
-    let token: String?
+    /// What a request's Authorization header must be when the API has a token ("Bearer <token>"), made once: a
+    /// poll compares it in place.
+    let expectedAuthorization: [UInt8]?
     let deviceList = DeviceListBody()
 
     public init(service: any DeviceService, token: String?) {
         self.service = service
-        self.token = token
+        expectedAuthorization = token.map { Array("Bearer \($0)".utf8) }
     }
 
     public func handle(_ request: HTTPRequest) -> HTTPResponse {
@@ -160,15 +162,15 @@ public final class Router: Sendable {
     public static func routeLabel(_ request: HTTPRequest) -> String { match(request).label }
 
     func authorize(_ request: HTTPRequest) throws(APIError) {
-        guard let token else { return }
-        let presented = request.headers["authorization"] ?? ""
-        guard Self.constantTimeEqual(presented, "Bearer \(token)") else {
+        guard let expectedAuthorization else { return }
+        var presented = request.headers["authorization"] ?? ""
+        guard presented.withUTF8({ Self.constantTimeEqual($0, expectedAuthorization) }) else {
             throw APIError(.unauthorized, "send the API token as \"Authorization: Bearer <token>\"")
         }
     }
 
-    static func constantTimeEqual(_ lhs: String, _ rhs: String) -> Bool {
-        let a = Array(lhs.utf8), b = Array(rhs.utf8)
+    /// Takes as long whatever the first difference: a guessed token tells nothing by how fast it is refused.
+    static func constantTimeEqual(_ a: UnsafeBufferPointer<UInt8>, _ b: [UInt8]) -> Bool {
         var difference = UInt8(a.count == b.count ? 0 : 1)
         for index in 0..<max(a.count, b.count) {
             difference |= (index < a.count ? a[index] : 0) ^ (index < b.count ? b[index] : 0)
