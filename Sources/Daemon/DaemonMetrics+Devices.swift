@@ -10,60 +10,75 @@ enum DeviceFamilies {
         let name: String
         let type: String
         let help: String
+        let source: Source
         /// Network targets only.
         var nbdOnly = false
         /// The value counts thousandths, written with three decimals (seconds to the millisecond).
         var thousandths = false
-        let value: @Sendable (DaemonMetrics.DeviceSample) -> UInt64
     }
 
-    private static func counter(_ name: String, _ help: String,
-                                _ value: @escaping @Sendable (IOCounters) -> UInt64)
-        -> Family
-    {
-        Family(name: "ublkd_device_" + name, type: "counter", help: help) { value($0.counters ?? IOCounters()) }
+    /// Where a family's value comes from in a device's sample. A switch, not a closure per family: a scrape reads
+    /// every family of every device, and calling closures kept in an array retains and releases each one.
+    enum Source: Sendable {
+        case reads, writes, flushes, discards, writeZeroes, readBytes, writeBytes, errors, ringEnters, inFlight
+        case size, recoveries, lastRecoveryMilliseconds, connected, disconnects, reconnects
+
+        func value(of device: borrowing DaemonMetrics.DeviceSample) -> UInt64 {
+            let counters = device.counters ?? IOCounters()
+            switch self {
+            case .reads: return counters.reads
+            case .writes: return counters.writes
+            case .flushes: return counters.flushes
+            case .discards: return counters.discards
+            case .writeZeroes: return counters.writeZeroes
+            case .readBytes: return counters.readBytes
+            case .writeBytes: return counters.writeBytes
+            case .errors: return counters.errors
+            case .ringEnters: return counters.ringEnters
+            case .inFlight: return UInt64(max(0, counters.inFlight))
+            case .size: return device.sizeBytes
+            case .recoveries: return UInt64(max(0, device.recoveries))
+            case .lastRecoveryMilliseconds: return UInt64(max(0, (device.lastRecoverySeconds * 1000).rounded()))
+            case .connected: return device.connection?.state == .connected ? 1 : 0
+            case .disconnects: return device.connection?.disconnects ?? 0
+            case .reconnects: return device.connection?.reconnects ?? 0
+            }
+        }
+    }
+
+    private static func counter(_ name: String, _ help: String, _ source: Source) -> Family {
+        Family(name: "ublkd_device_" + name, type: "counter", help: help, source: source)
     }
 
     static let families: [Family] = [
-        counter("reads_total", "Read requests completed since the device's queues started.") { $0.reads },
-        counter("writes_total", "Write requests completed since the device's queues started.") { $0.writes },
-        counter("flushes_total", "Flush requests completed since the device's queues started.") { $0.flushes },
-        counter("discards_total", "Discard requests completed since the device's queues started.") { $0.discards },
-        counter("write_zeroes_total", "Write-zeroes requests completed since the device's queues started.") {
-            $0.writeZeroes
-        },
-        counter("read_bytes_total", "Bytes read since the device's queues started.") { $0.readBytes },
-        counter("written_bytes_total", "Bytes written since the device's queues started.") { $0.writeBytes },
-        counter("errors_total", "Requests completed with an error since the device's queues started.") { $0.errors },
+        counter("reads_total", "Read requests completed since the device's queues started.", .reads),
+        counter("writes_total", "Write requests completed since the device's queues started.", .writes),
+        counter("flushes_total", "Flush requests completed since the device's queues started.", .flushes),
+        counter("discards_total", "Discard requests completed since the device's queues started.", .discards),
+        counter("write_zeroes_total", "Write-zeroes requests completed since the device's queues started.",
+                .writeZeroes),
+        counter("read_bytes_total", "Bytes read since the device's queues started.", .readBytes),
+        counter("written_bytes_total", "Bytes written since the device's queues started.", .writeBytes),
+        counter("errors_total", "Requests completed with an error since the device's queues started.", .errors),
         counter("ring_enters_total",
-                "io_uring_enter calls of the device's queue threads: divided by requests, the syscalls per I/O.") {
-            $0.ringEnters
-        },
+                "io_uring_enter calls of the device's queue threads: divided by requests, the syscalls per I/O.",
+                .ringEnters),
         Family(name: "ublkd_device_in_flight_requests", type: "gauge",
-               help: "Requests the daemon holds now (taken from the driver, not done).") {
-            UInt64(max(0, $0.counters?.inFlight ?? 0))
-        },
-        Family(name: "ublkd_device_size_bytes", type: "gauge", help: "Size of the device as defined.") { $0.sizeBytes },
+               help: "Requests the daemon holds now (taken from the driver, not done).", source: .inFlight),
+        Family(name: "ublkd_device_size_bytes", type: "gauge", help: "Size of the device as defined.", source: .size),
         Family(name: "ublkd_device_recoveries_total", type: "counter",
-               help: "Recoveries in the device's history: crash recoveries, recreates, manual ones.") {
-            UInt64(max(0, $0.recoveries))
-        },
+               help: "Recoveries in the device's history: crash recoveries, recreates, manual ones.",
+               source: .recoveries),
         Family(name: "ublkd_device_last_recovery_duration_seconds", type: "gauge",
-               help: "How long the device's last recovery took.", thousandths: true) {
-            UInt64(max(0, ($0.lastRecoverySeconds * 1000).rounded()))
-        },
+               help: "How long the device's last recovery took.", source: .lastRecoveryMilliseconds, thousandths: true),
         Family(name: "ublkd_device_connected", type: "gauge",
-               help: "1 while every connection to the NBD server is up, 0 otherwise.", nbdOnly: true) {
-            $0.connection?.state == .connected ? 1 : 0
-        },
+               help: "1 while every connection to the NBD server is up, 0 otherwise.", source: .connected,
+               nbdOnly: true),
         Family(name: "ublkd_device_disconnects_total", type: "counter",
-               help: "NBD connections lost since the device's queues started.", nbdOnly: true) {
-            $0.connection?.disconnects ?? 0
-        },
+               help: "NBD connections lost since the device's queues started.", source: .disconnects, nbdOnly: true),
         Family(name: "ublkd_device_reconnects_total", type: "counter",
-               help: "NBD connections made again since the device's queues started.", nbdOnly: true) {
-            $0.connection?.reconnects ?? 0
-        },
+               help: "NBD connections made again since the device's queues started.", source: .reconnects,
+               nbdOnly: true),
     ]
 
     static let stateHelp = "1 for the state the device is in, 0 for the others."
@@ -77,7 +92,7 @@ enum DeviceFamilies {
     }
     private static let nbdOnly: [Bool] = families.map(\.nbdOnly)
     private static let thousandths: [Bool] = families.map(\.thousandths)
-    private static let valueOf: [@Sendable (DaemonMetrics.DeviceSample) -> UInt64] = families.map(\.value)
+    private static let sources: [Source] = families.map(\.source)
 
     static func write(_ devices: [DaemonMetrics.DeviceSample], into buffer: inout [UInt8]) {
         guard !devices.isEmpty else { return }
@@ -99,7 +114,7 @@ enum DeviceFamilies {
         var values: [UInt64] = []
         values.reserveCapacity(devices.count * families.count)
         for device in devices {
-            for value in valueOf { values.append(value(device)) }
+            for source in sources { values.append(source.value(of: device)) }
         }
         let nbd = devices.map { $0.target == TargetKind.nbd.rawValue }
         labels.withUnsafeBufferPointer { labelBytes in
@@ -141,17 +156,21 @@ enum DeviceFamilies {
             }
         }
         PrometheusText.header("ublkd_device_state", "gauge", stateHelp, into: &buffer)
+        let shown = devices.map(\.state)
+        let kinds = RuntimeState.Kind.allCases
         labels.withUnsafeBufferPointer { labelBytes in
-            for (row, device) in devices.enumerated() {
-                let label = UnsafeBufferPointer(rebasing: labelBytes[labelRanges[row]])
-                for (kind, line) in zip(RuntimeState.Kind.allCases, stateLines) {
-                    line.withUnsafeBufferPointer { line in
+            stateLines.withUnsafeBufferPointer { lines in
+                let prefix = UnsafeBufferPointer(rebasing: lines[..<stateLinePrefixBytes])
+                for row in devices.indices {
+                    let label = UnsafeBufferPointer(rebasing: labelBytes[labelRanges[row]])
+                    for (kind, range) in zip(kinds, stateLineRanges) {
+                        let suffix = UnsafeBufferPointer(rebasing: lines[range])
                         // SAFETY: the line's two parts around the labels, the 0 or 1 and the line feed.
-                        buffer.appendInPlace(maxBytes: line.count + label.count + 2) { target in
-                            var at = TextBytes.copy(UnsafeBufferPointer(rebasing: line[..<18]), to: target)
+                        buffer.appendInPlace(maxBytes: prefix.count + label.count + suffix.count + 2) { target in
+                            var at = TextBytes.copy(prefix, to: target)
                             at += TextBytes.copy(label, to: target + at)
-                            at += TextBytes.copy(UnsafeBufferPointer(rebasing: line[18...]), to: target + at)
-                            target[at] = UInt8(ascii: kind == device.state ? "1" : "0")
+                            at += TextBytes.copy(suffix, to: target + at)
+                            target[at] = UInt8(ascii: kind == shown[row] ? "1" : "0")
                             target[at + 1] = UInt8(ascii: "\n")
                             return at + 2
                         }
@@ -161,9 +180,15 @@ enum DeviceFamilies {
         }
     }
 
-    /// `ublkd_device_state` (18 bytes), then `,state="live"} ` to follow the device's labels; one line for every
-    /// state a device can be shown in, so that a dashboard can count by state.
-    private static let stateLines: [[UInt8]] = RuntimeState.Kind.allCases.map {
-        Array("ublkd_device_state".utf8) + Array(#",state=""#.utf8) + Array($0.name.utf8) + Array("\"} ".utf8)
+    /// `ublkd_device_state`, then for every state a device can be shown in, `,state="live"} ` to follow the
+    /// device's labels (at `stateLineRanges`): one line per state, so that a dashboard can count by state. One
+    /// array, so that the loop above copies from it without retaining an array per line.
+    private static let stateLinePrefixBytes = "ublkd_device_state".utf8.count
+    private static let stateLines: [UInt8] = RuntimeState.Kind.allCases.reduce(into: Array("ublkd_device_state".utf8)) {
+        $0 += Array(#",state=""#.utf8) + Array($1.name.utf8) + Array("\"} ".utf8)
+    }
+    private static let stateLineRanges: [Range<Int>] = RuntimeState.Kind.allCases.reduce(into: []) { ranges, kind in
+        let start = ranges.last?.upperBound ?? stateLinePrefixBytes
+        ranges.append(start..<start + #",state=""#.utf8.count + kind.name.utf8.count + 3)
     }
 }
