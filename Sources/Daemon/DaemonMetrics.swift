@@ -29,7 +29,6 @@ public final class DaemonMetrics: Sendable {
         var lastRecoverySeconds = 0.0
     }
 
-
     let registry = PrometheusCollectorRegistry()
     let factory: PrometheusMetricsFactory
     private let driver: Prometheus.Gauge

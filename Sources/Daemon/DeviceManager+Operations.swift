@@ -105,21 +105,23 @@ extension DeviceManager {
 
     /// Builds a stopped (or failed) device again under the same id, from its stored definition.
     func start(id: UInt32) throws(DaemonError) -> DeviceView {
-        try bringUp(id, kind: .started, allowed: ["stopped", "failed"])
+        try bringUp(id, kind: .started, allowed: [.stopped, .failed])
     }
 
     /// The start-up procedure for one device on demand: user recovery if the driver holds it quiesced, a rebuild if
     /// the driver no longer has it.
     func recover(id: UInt32) throws(DaemonError) -> DeviceView {
-        try bringUp(id, kind: .manual, allowed: ["failed", "quiesced", "stopped"])
+        try bringUp(id, kind: .manual, allowed: [.failed, .quiesced, .stopped])
     }
 
-    private func bringUp(_ id: UInt32, kind: EventKind, allowed: Set<String>) throws(DaemonError) -> DeviceView {
+    private func bringUp(_ id: UInt32, kind: EventKind,
+                         allowed: Set<RuntimeState.Kind>) throws(DaemonError) -> DeviceView {
         let managed = try managed(id)
         return try managed.exclusively { () throws(DaemonError) -> DeviceView in
             let state = managed.state
-            guard allowed.contains(state.name) else {
-                throw .conflict("device \(id) is \(state.name); only a \(allowed.sorted().joined(separator: ", ")) "
+            guard allowed.contains(state.kind) else {
+                let names = allowed.map(\.name).sorted().joined(separator: ", ")
+                throw .conflict("device \(id) is \(state.name); only a \(names) "
                                 + "device can be brought up this way")
             }
             let before = managed.record

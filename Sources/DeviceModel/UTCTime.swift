@@ -19,13 +19,7 @@ public struct UTCTime: Equatable, Sendable {
     }
 
     public init(secondsSinceEpoch: Int64) {
-        let secondsPerDay: Int64 = 86_400
-        var days = secondsSinceEpoch / secondsPerDay
-        var ofDay = secondsSinceEpoch % secondsPerDay
-        if ofDay < 0 {
-            ofDay += secondsPerDay
-            days -= 1
-        }
+        let (days, ofDay) = flooredDivision(secondsSinceEpoch, by: 86_400)
         hour = Int(ofDay / 3600)
         minute = Int(ofDay % 3600 / 60)
         second = Int(ofDay % 60)
@@ -41,6 +35,13 @@ public struct UTCTime: Equatable, Sendable {
         let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
         let dayOfCycle = yearOfCycle * 365 + yearOfCycle / 4 - yearOfCycle / 100 + dayOfYear
         return cycle * 146_097 + dayOfCycle - 719_468
+    }
+
+    /// Whether the fields name a day of the calendar (29 February only in leap years).
+    public static func isDate(year: Int64, month: Int64, day: Int64) -> Bool {
+        guard (1...12).contains(month), (1...31).contains(day) else { return false }
+        let found = civil(fromDays: days(fromYear: year, month: month, day: day))
+        return Int64(found.year) == year && Int64(found.month) == month && Int64(found.day) == day
     }
 
     /// The date `days` after 1970-01-01 (before it when negative).
@@ -59,4 +60,11 @@ public struct UTCTime: Equatable, Sendable {
         let month = Int(monthFromMarch < 10 ? monthFromMarch + 3 : monthFromMarch - 9)
         return (Int(yearOfCycle + cycle * 400) + (month <= 2 ? 1 : 0), month, day)
     }
+}
+
+/// `value` in whole `divisor`s rounded toward minus infinity, and what is left (0..<divisor). Swift's `/` rounds toward
+/// zero, which would put a moment before 1970 in the next second (or day) and leave a negative remainder.
+public func flooredDivision(_ value: Int64, by divisor: Int64) -> (quotient: Int64, remainder: Int64) {
+    let remainder = value % divisor
+    return remainder < 0 ? (value / divisor - 1, remainder + divisor) : (value / divisor, remainder)
 }

@@ -36,7 +36,7 @@ enum Timestamp {
     }
 
     static func string(milliseconds ms: Int64) -> String {
-        let (seconds, millis) = floorDivision(ms, 1000)
+        let (seconds, millis) = flooredDivision(ms, by: 1000)
         let time = UTCTime(secondsSinceEpoch: seconds)
         return pad(time.year, 4) + "-" + pad(time.month, 2) + "-" + pad(time.day, 2) + "T" + pad(time.hour, 2) + ":"
             + pad(time.minute, 2) + ":" + pad(time.second, 2) + "." + pad(Int(millis), 3) + "Z"
@@ -60,7 +60,7 @@ enum Timestamp {
             millis = fraction * [100, 10, 1][Int(count) - 1]
         }
         _ = scanner.skip("Z")
-        guard scanner.atEnd, year >= 1, (1...12).contains(month), (1...daysIn(month: month, year: year)).contains(day),
+        guard scanner.atEnd, year >= 1, UTCTime.isDate(year: year, month: month, day: day),
             hour < 24, minute < 60, second < 60
         else { return nil }
         let seconds = UTCTime.days(fromYear: year, month: month, day: day) * 86_400 + hour * 3600 + minute * 60 + second
@@ -70,23 +70,6 @@ enum Timestamp {
     private static func pad(_ value: Int, _ width: Int) -> String {
         let digits = String(value)
         return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
-    }
-
-    private static func floorDivision(_ a: Int64, _ b: Int64) -> (Int64, Int64) {
-        let remainder = a % b
-        return remainder < 0 ? (a / b - 1, remainder + b) : (a / b, remainder)
-    }
-
-    private static func isLeap(_ year: Int64) -> Bool {
-        year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
-    }
-
-    private static func daysIn(month: Int64, year: Int64) -> Int64 {
-        switch month {
-        case 2: return isLeap(year) ? 29 : 28
-        case 4, 6, 9, 11: return 30
-        default: return 31
-        }
     }
 
     private struct DigitScanner {

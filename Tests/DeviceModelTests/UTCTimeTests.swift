@@ -35,4 +35,21 @@ struct UTCTimeTests {
         #expect(UTCTime(secondsSinceEpoch: -1)
                 == UTCTime(year: 1969, month: 12, day: 31, hour: 23, minute: 59, second: 59))
     }
+
+    @Test func calendarDatesAndImpossibleOnes() {
+        for (year, month, day) in [(2024, 2, 29), (2000, 2, 29), (2026, 4, 30), (2026, 12, 31), (1, 1, 1)] {
+            #expect(UTCTime.isDate(year: Int64(year), month: Int64(month), day: Int64(day)), "\(year)-\(month)-\(day)")
+        }
+        for (year, month, day) in [(2026, 2, 29), (1900, 2, 29), (2026, 4, 31), (2026, 13, 1), (2026, 0, 1),
+                                   (2026, 1, 0), (2026, 1, 32)] {
+            #expect(!UTCTime.isDate(year: Int64(year), month: Int64(month), day: Int64(day)), "\(year)-\(month)-\(day)")
+        }
+    }
+
+    @Test func flooredDivisionRoundsTowardMinusInfinity() {
+        #expect(flooredDivision(1_999, by: 1_000) == (1, 999))
+        #expect(flooredDivision(-1, by: 1_000) == (-1, 999))
+        #expect(flooredDivision(-1_000, by: 1_000) == (-1, 0))
+        #expect(flooredDivision(-1_001, by: 1_000) == (-2, 999))
+    }
 }
