@@ -268,6 +268,53 @@ w(f"medians of {reps} rounds, each round fio alone, then with paced pollers (ubl
 w("polls/s and latencies are wrk's, client side (request written to answer read): p50/p99 medians of the rounds, "
   "max the largest; 'failed polls' = non-2xx answers + socket errors + timeouts")
 
+cpu = {}
+for line in (read("cpu") or "").splitlines():
+    f = line.split()
+    cpu.setdefault(f[0], {})[f[1]] = {k: int(v) for k, v in (kv.split("=", 1) for kv in f[2:])}
+hz = int(meta.get("clock_ticks", "100"))
+cpu_kinds = ("api", "queue", "iowq", "daemon_other", "bare", "wrk", "fio", "busy", "idle")
+
+
+def cpu_rates(step, begin, end):
+    """CPU per second of the window, in ms/s (1000 = one CPU), by who used it."""
+    s = cpu.get(step, {})
+    if begin not in s or end not in s:
+        return None
+    a, b = s[begin], s[end]
+    secs = (b["ms"] - a["ms"]) / 1000
+    if secs <= 0:
+        return None
+    return {k: (b[k] - a[k]) * 1000 / hz / secs for k in cpu_kinds}
+
+
+def cpu_row(label, step_names, begin, end, polls_of=None, server=None):
+    rates = [cpu_rates(s, begin, end) for s in step_names]
+    rates = [r for r in rates if r]
+    if not rates:
+        return
+    m = {k: statistics.median(r[k] for r in rates) for k in cpu_kinds}
+    per_poll = "-"
+    if polls_of and server and polls_of["rps"]:
+        per_poll = f"{m[server] * 1000 / polls_of['rps']:.0f}"
+    w(f"   {label:<36}" + "".join(f"{m[k]:>8.0f}" for k in cpu_kinds) + f"{per_poll:>10}")
+
+
+if cpu:
+    w("")
+    w("CPU in ms per second (1000 = one vCPU), medians of the rounds over fio's run (step 3: wrk's 10 s); daemon "
+      "threads by kind: api = event loops, queue = queue threads, iowq = io_uring workers; busy/idle = all vCPUs")
+    w(f"   {'':<36}" + "".join(f"{k if k != 'daemon_other' else 'other':>8}" for k in cpu_kinds)
+      + f"{'µs/poll':>10}")
+    cpu_row("1 fio alone", [f"fio-alone-r{r}" for r in rounds], "start", "end")
+    cpu_row("2 + pollers at 1/s (ublkd)", [f"fio-paced-r{r}" for r in rounds], "fio_start", "fio_end",
+            polls([f"fio-paced-r{r}" for r in rounds]), "api")
+    cpu_row("2b + pollers at 1/s (bare)", [f"fio-bare-r{r}" for r in rounds], "fio_start", "fio_end",
+            polls([f"fio-bare-r{r}" for r in rounds]), "bare")
+    cpu_row("3 + pollers flat out (ublkd)", [f"fio-flood-r{r}" for r in rounds], "wrk_start", "wrk_end",
+            polls([f"fio-flood-r{r}" for r in rounds]), "api")
+    w("   µs/poll: the server's CPU (ublkd's event loops, or the bare handler) per answered poll")
+
 calls = {"create": [], "delete": []}
 codes = {"create": {}, "delete": {}}
 for line in (read("churn.calls") or "").splitlines():
