@@ -273,7 +273,7 @@ for line in (read("cpu") or "").splitlines():
     f = line.split()
     cpu.setdefault(f[0], {})[f[1]] = {k: int(v) for k, v in (kv.split("=", 1) for kv in f[2:])}
 hz = int(meta.get("clock_ticks", "100"))
-cpu_kinds = ("api", "queue", "iowq", "daemon_other", "bare", "wrk", "fio", "busy", "idle")
+cpu_kinds = ("api", "queue", "iowq", "daemon_other", "bare", "wrk", "busy", "idle")
 
 
 def cpu_rates(step, begin, end):
@@ -303,7 +303,8 @@ def cpu_row(label, step_names, begin, end, polls_of=None, server=None):
 if cpu:
     w("")
     w("CPU in ms per second (1000 = one vCPU), medians of the rounds over fio's run (step 3: wrk's 10 s); daemon "
-      "threads by kind: api = event loops, queue = queue threads, iowq = io_uring workers; busy/idle = all vCPUs")
+      "threads by kind: api = event loops, queue = queue threads, iowq = io_uring workers; busy/idle = all vCPUs "
+      "(fio's own CPU is in busy)")
     w(f"   {'':<36}" + "".join(f"{k if k != 'daemon_other' else 'other':>8}" for k in cpu_kinds)
       + f"{'µs/poll':>10}")
     cpu_row("1 fio alone", [f"fio-alone-r{r}" for r in rounds], "start", "end")
