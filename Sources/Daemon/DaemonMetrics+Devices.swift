@@ -157,13 +157,13 @@ enum DeviceFamilies {
         }
         PrometheusText.header("ublkd_device_state", "gauge", stateHelp, into: &buffer)
         let shown = devices.map(\.state)
-        let kinds = RuntimeState.Kind.allCases
+        let kinds = RuntimeState.Kind.allCases, suffixes = stateLines.suffixes
         labels.withUnsafeBufferPointer { labelBytes in
-            stateLines.withUnsafeBufferPointer { lines in
-                let prefix = UnsafeBufferPointer(rebasing: lines[..<stateLinePrefixBytes])
+            stateLines.bytes.withUnsafeBufferPointer { lines in
+                let prefix = UnsafeBufferPointer(rebasing: lines[stateLines.name])
                 for row in devices.indices {
                     let label = UnsafeBufferPointer(rebasing: labelBytes[labelRanges[row]])
-                    for (kind, range) in zip(kinds, stateLineRanges) {
+                    for (kind, range) in zip(kinds, suffixes) {
                         let suffix = UnsafeBufferPointer(rebasing: lines[range])
                         // SAFETY: the line's two parts around the labels, the 0 or 1 and the line feed.
                         buffer.appendInPlace(maxBytes: prefix.count + label.count + suffix.count + 2) { target in
@@ -180,15 +180,28 @@ enum DeviceFamilies {
         }
     }
 
-    /// `ublkd_device_state`, then for every state a device can be shown in, `,state="live"} ` to follow the
-    /// device's labels (at `stateLineRanges`): one line per state, so that a dashboard can count by state. One
-    /// array, so that the loop above copies from it without retaining an array per line.
-    private static let stateLinePrefixBytes = "ublkd_device_state".utf8.count
-    private static let stateLines: [UInt8] = RuntimeState.Kind.allCases.reduce(into: Array("ublkd_device_state".utf8)) {
-        $0 += Array(#",state=""#.utf8) + Array($1.name.utf8) + Array("\"} ".utf8)
+    /// The pieces of the `ublkd_device_state` lines, in one array so that the loop above copies from it without
+    /// retaining an array per line: the family's name, then for every state a device can be shown in (one line per
+    /// state, so that a dashboard can count by state) `,state="live"} ` to follow the device's labels.
+    private struct StateLines {
+        let bytes: [UInt8]
+        let name: Range<Int>
+        /// In `RuntimeState.Kind.allCases` order.
+        let suffixes: [Range<Int>]
+
+        init() {
+            var bytes = Array("ublkd_device_state".utf8)
+            name = 0..<bytes.count
+            var suffixes: [Range<Int>] = []
+            for kind in RuntimeState.Kind.allCases {
+                let start = bytes.count
+                bytes += Array(#",state=""#.utf8) + Array(kind.name.utf8) + Array("\"} ".utf8)
+                suffixes.append(start..<bytes.count)
+            }
+            self.bytes = bytes
+            self.suffixes = suffixes
+        }
     }
-    private static let stateLineRanges: [Range<Int>] = RuntimeState.Kind.allCases.reduce(into: []) { ranges, kind in
-        let start = ranges.last?.upperBound ?? stateLinePrefixBytes
-        ranges.append(start..<start + #",state=""#.utf8.count + kind.name.utf8.count + 3)
-    }
+
+    private static let stateLines = StateLines()
 }
