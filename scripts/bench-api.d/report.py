@@ -288,7 +288,8 @@ def cpu_rates(step, begin, end):
     return {k: (b[k] - a[k]) * 1000 / hz / secs for k in cpu_kinds}
 
 
-def cpu_row(label, step_names, begin, end, polls_of=None, server=None):
+def cpu_row(label, step_names, begin, end, polls_of=None, server=None, unseen=()):
+    """unseen: who ran only between the window's two samples, so that neither saw its CPU (shown as -)."""
     rates = [cpu_rates(s, begin, end) for s in step_names]
     rates = [r for r in rates if r]
     if not rates:
@@ -297,7 +298,8 @@ def cpu_row(label, step_names, begin, end, polls_of=None, server=None):
     per_poll = "-"
     if polls_of and server and polls_of["rps"]:
         per_poll = f"{m[server] * 1000 / polls_of['rps']:.0f}"
-    w(f"   {label:<36}" + "".join(f"{m[k]:>8.0f}" for k in cpu_kinds) + f"{per_poll:>10}")
+    w(f"   {label:<36}" + "".join(f"{'-' if k in unseen else f'{m[k]:.0f}':>8}" for k in cpu_kinds)
+      + f"{per_poll:>10}")
 
 
 if cpu:
@@ -313,8 +315,11 @@ if cpu:
     cpu_row("2b + pollers at 1/s (bare)", [f"fio-bare-r{r}" for r in rounds], "fio_start", "fio_end",
             polls([f"fio-bare-r{r}" for r in rounds]), "bare")
     cpu_row("3 + pollers flat out (ublkd)", [f"fio-flood-r{r}" for r in rounds], "wrk_start", "wrk_end",
-            polls([f"fio-flood-r{r}" for r in rounds]), "api")
-    w("   µs/poll: the server's CPU (ublkd's event loops, or the bare handler) per answered poll")
+            polls([f"fio-flood-r{r}" for r in rounds]), "api", unseen=("wrk",))
+    w("   µs/poll: the server's CPU (ublkd's event loops, or the bare handler) per answered poll; step 3's wrk "
+      "starts after the window's first sample and is gone by its last (its CPU is in busy)")
+    w("   where busy + idle fall short of 1000 per vCPU, the guest's tick-based accounting missed that share of the "
+      "time; the threads' figures come from the same ticks: compare rows of one boot, not boots")
 
 calls = {"create": [], "delete": []}
 codes = {"create": {}, "delete": {}}
