@@ -40,6 +40,8 @@ package protocol ServedDevice: AnyObject, Sendable {
     var ioDescription: String { get }
     var startedAt: ContinuousClock.Instant { get }
     func queueStatistics() -> [IOCounters]
+    /// Whether it has connections to report (a network target); fixed while it is served.
+    var hasConnections: Bool { get }
     /// The target's connections, for network targets.
     var connectionStatus: ConnectionStatus? { get }
     /// STOP_DEV then DEL_DEV, the threads and descriptors released.

@@ -13,13 +13,25 @@ final class ManagedDevice: Sendable {
 
     struct Fields {
         var record: DeviceRecord
-        var runtime: RuntimeState
+        var runtime: RuntimeState {
+            didSet { hasConnections = runtime.device?.hasConnections ?? false }
+        }
         var recoveries: EventSummary
+        /// Whether the served device has connections to report, kept with `runtime`: the polled views ask only
+        /// those devices (reaching the served device retains it, for every device on every poll).
+        private(set) var hasConnections: Bool
         /// Counts the changes to the fields above (every change goes through a method of ManagedDevice).
         fileprivate(set) var version: UInt64 = 0
         /// The view last shown, and what it was built from: `GET /devices` is polled far more often than any
         /// device changes. Kept under the same lock as the fields, so a poll takes one lock per device.
         fileprivate var shown: Shown?
+
+        init(record: DeviceRecord, runtime: RuntimeState, recoveries: EventSummary) {
+            self.record = record
+            self.runtime = runtime
+            self.recoveries = recoveries
+            hasConnections = runtime.device?.hasConnections ?? false
+        }
     }
 
     /// A reference, so that a lookup copies neither the view nor the status.
@@ -50,7 +62,10 @@ final class ManagedDevice: Sendable {
     /// The state as the views show it (`DeviceManager.shownState`), read in place: /health asks it of every device
     /// on every poll, and a copy of the whole state would cost more than the answer.
     var shownState: RuntimeState.Kind {
-        fields.withLock { DeviceManager.shownState($0.runtime, $0.runtime.device?.connectionStatus) }
+        fields.withLock { fields in
+            guard fields.hasConnections else { return fields.runtime.kind }
+            return DeviceManager.shownState(fields.runtime, fields.runtime.device?.connectionStatus)
+        }
     }
 
     var record: DeviceRecord {
@@ -74,8 +89,10 @@ final class ManagedDevice: Sendable {
     /// the version it was built from, and never over a newer one.
     func view(_ build: (Fields, ConnectionStatus?) -> DeviceView) -> DeviceView {
         let kept = fields.withLock { fields -> DeviceView? in
-            guard let last = fields.shown, last.version == fields.version,
-                  last.connection == fields.runtime.device?.connectionStatus else { return nil }
+            guard let last = fields.shown, last.version == fields.version else { return nil }
+            if fields.hasConnections || last.connection != nil {
+                guard last.connection == fields.runtime.device?.connectionStatus else { return nil }
+            }
             return last.view
         }
         if let kept { return kept }

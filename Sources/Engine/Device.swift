@@ -58,6 +58,7 @@ public final class Device: Sendable {
 
     /// The target's connections (network targets), nil for the others.
     public var connectionStatus: ConnectionStatus? { target.connectionStatus }
+    public var hasConnections: Bool { target.hasConnections }
 
     /// Removes the disk: the driver aborts every queued command, the queue threads exit, and this process lets go
     /// of the char device. The device id stays allocated in the driver until `delete()`.

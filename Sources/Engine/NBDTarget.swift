@@ -75,6 +75,8 @@ public final class NBDTarget: Target {
                           reconnectTimeout: reconnectTimeout)
     }
 
+    public var hasConnections: Bool { true }
+
     public var connectionStatus: ConnectionStatus? {
         ConnectionStatus.combined(connections.withLock { $0.map(\.snapshot) })
     }

@@ -16,6 +16,8 @@ public protocol Target: AnyObject, Sendable {
     var hasVolatileCache: Bool { get }
     /// Whether a write can be made durable on its own (FUA) rather than through a later FLUSH.
     var forceUnitAccess: Bool { get }
+    /// Whether the target has connections to report (network storage): fixed for the target's life.
+    var hasConnections: Bool { get }
     /// The state of the target's connections, for targets that have them (network storage).
     var connectionStatus: ConnectionStatus? { get }
     /// DISCARD / WRITE_ZEROES limits, or nil if the target offers neither.
@@ -30,6 +32,7 @@ public protocol Target: AnyObject, Sendable {
 
 extension Target {
     public var forceUnitAccess: Bool { hasVolatileCache }
+    public var hasConnections: Bool { false }
     public var connectionStatus: ConnectionStatus? { nil }
 }
 

@@ -103,6 +103,7 @@ final class InProcessDevice: ServedDevice {
     var ioDescription: String { "none" }
     func queueStatistics() -> [IOCounters] { queues.map { $0.snapshot() } }
     var connectionStatus: ConnectionStatus? { nil }
+    var hasConnections: Bool { false }
     func stopAndDelete() throws(EngineError) {}
     func handOver() {}
     func prepareResize(to bytes: UInt64) throws(EngineError) {}

@@ -239,6 +239,8 @@ final class FakeServedDevice: ServedDevice, @unchecked Sendable {
     func queueStatistics() -> [IOCounters] { [IOCounters()] }
     /// What the device reports of its connections (a test sets it to play a network target).
     var connectionStatus: ConnectionStatus?
+    /// Any fake may play a network target: its connections are always asked.
+    var hasConnections: Bool { true }
 
     func stopAndDelete() throws(EngineError) {
         try backend.enter(.stopServed)
