@@ -90,7 +90,8 @@ final class ManagedDevice: Sendable {
     func view(_ build: (Fields, ConnectionStatus?) -> DeviceView) -> DeviceView {
         let kept = fields.withLock { fields -> DeviceView? in
             guard let last = fields.shown, last.version == fields.version else { return nil }
-            if fields.hasConnections || last.connection != nil {
+            // A runtime change bumps the version, so a kept view was built with the same `hasConnections`.
+            if fields.hasConnections {
                 guard last.connection == fields.runtime.device?.connectionStatus else { return nil }
             }
             return last.view

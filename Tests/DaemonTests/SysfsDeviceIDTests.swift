@@ -1,7 +1,6 @@
 @testable import Daemon
 import Testing
 
-// Not named Kernel*: the VM runs suites by that prefix (scripts/vm-tests/guest-suite), and this one needs no driver.
 @Suite("KernelInventory: device ids from the names in /sys/class/ublk-char")
 struct SysfsDeviceIDTests {
     static let names: [(String, UInt32?)] = [
